@@ -1,0 +1,27 @@
+/**
+ * The effective configuration: file + defaults, validated once and frozen.
+ */
+export type Mode = 'proxy' | 'redirect';
+
+export interface Config {
+  /** Listen address from the file, if it set one (flags override it). */
+  readonly listenAddress: string | undefined;
+  readonly mode: Mode;
+  /** host:port of every configured pushgateway, in file order, no duplicates. */
+  readonly targets: readonly string[];
+  readonly healthCheck: { readonly intervalMs: number; readonly timeoutMs: number; readonly fall: number; readonly rise: number };
+  readonly upstream: { readonly connectTimeoutMs: number; readonly responseTimeoutMs: number; readonly maxConnections: number };
+  readonly rebalance: { readonly enabled: boolean; readonly sweepIntervalMs: number; readonly concurrency: number; readonly maxMovesPerSecond: number };
+  /** Set when the file carries dynamic-sharding's consul_server block (accepted, not used yet). */
+  readonly consulServer: { readonly addr: string; readonly serviceName: string } | undefined;
+  /** Human-readable remarks about the file (legacy keys, ignored blocks), logged at load. */
+  readonly notices: readonly string[];
+}
+
+export const DEFAULTS = {
+  listenAddress: ':9292',
+  mode: 'proxy' as Mode,
+  healthCheck: { intervalMs: 5000, timeoutMs: 2000, fall: 2, rise: 2 },
+  upstream: { connectTimeoutMs: 2000, responseTimeoutMs: 10_000, maxConnections: 64 },
+  rebalance: { enabled: true, sweepIntervalMs: 60_000, concurrency: 4, maxMovesPerSecond: 500 },
+} as const;

@@ -1,0 +1,108 @@
+/**
+ * Reads and validates a config file. Every problem is reported at once, each
+ * naming its key, in a ConfigError; nothing half-valid is ever returned.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { type z } from 'zod';
+import { fileSchema, type ConfigFile } from './schema.js';
+import { type Config, DEFAULTS } from './config.js';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'SHARDGATE_BAD_CONFIG';
+}
+
+export async function loadConfigFile(path: string): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  return parseConfig(text, path);
+}
+
+export function parseConfig(text: string, source = 'config'): Config {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (err) {
+    const msg = err instanceof YAMLParseError ? err.message : String(err);
+    throw new ConfigError(`${source}: invalid YAML: ${msg}`);
+  }
+  const parsed = fileSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(`${source}: ${formatIssues(parsed.error.issues)}`);
+  return build(parsed.data, source);
+}
+
+function build(file: ConfigFile, source: string): Config {
+  const notices: string[] = [];
+  const problems: string[] = [];
+  if (file.listen_address !== undefined && file.http_listen_addr !== undefined) {
+    problems.push('listen_address and http_listen_addr: set only one');
+  }
+  const targets: string[] = [...(file.targets ?? [])];
+  if (file.pushgateway) {
+    notices.push('pushgateway.servers/port (dynamic-sharding format) read as targets');
+    for (const server of file.pushgateway.servers) {
+      targets.push(/:\d+$/.test(server) && !server.endsWith(']') ? server : `${server}:${file.pushgateway.port}`);
+    }
+  }
+  const duplicates = targets.filter((t, i) => targets.indexOf(t) !== i);
+  if (duplicates.length > 0) problems.push(`targets: duplicate target(s) ${[...new Set(duplicates)].join(', ')}`);
+  let consulServer: Config['consulServer'];
+  if (file.consul_server) {
+    consulServer = { addr: file.consul_server.addr ?? '', serviceName: file.consul_server.register_service_name ?? 'pushgateway' };
+    notices.push('consul_server is accepted but not used yet: membership comes from the targets and shardgate\'s own health checks');
+  }
+  const hc = { ...DEFAULTS.healthCheck, ...defined({ intervalMs: file.health_check?.interval, timeoutMs: file.health_check?.timeout, fall: file.health_check?.fall, rise: file.health_check?.rise }) };
+  if (hc.intervalMs <= 0) problems.push('health_check.interval: must be greater than 0');
+  if (hc.timeoutMs <= 0) problems.push('health_check.timeout: must be greater than 0');
+  const up = { ...DEFAULTS.upstream, ...defined({ connectTimeoutMs: file.upstream?.connect_timeout, responseTimeoutMs: file.upstream?.response_timeout, maxConnections: file.upstream?.max_connections }) };
+  if (up.connectTimeoutMs <= 0) problems.push('upstream.connect_timeout: must be greater than 0');
+  if (up.responseTimeoutMs <= 0) problems.push('upstream.response_timeout: must be greater than 0');
+  const rb = { ...DEFAULTS.rebalance, ...defined({ enabled: file.rebalance?.enabled, sweepIntervalMs: file.rebalance?.sweep_interval, concurrency: file.rebalance?.concurrency, maxMovesPerSecond: file.rebalance?.max_moves_per_second }) };
+  if (problems.length > 0) throw new ConfigError(`${source}: ${problems.join('; ')}`);
+  return deepFreeze({
+    listenAddress: file.listen_address ?? file.http_listen_addr,
+    mode: file.mode ?? DEFAULTS.mode,
+    targets,
+    healthCheck: hc,
+    upstream: up,
+    rebalance: rb,
+    consulServer,
+    notices,
+  });
+}
+
+/** An empty configuration (no file): defaults, no targets. */
+export function defaultConfig(): Config {
+  return parseConfig('');
+}
+
+function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((i) => {
+      const at = i.path.length > 0 ? i.path.map(String).join('.') : '(top level)';
+      if (i.code === 'unrecognized_keys') {
+        return i.keys.map((k) => `${i.path.length > 0 ? `${at}.` : ''}${k}: unknown key`).join('; ');
+      }
+      return `${at}: ${i.message}`;
+    })
+    .join('; ');
+}
+
+function defined<T extends Record<string, unknown>>(o: T): Partial<{ [K in keyof T]: Exclude<T[K], undefined> }> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as Partial<{ [K in keyof T]: Exclude<T[K], undefined> }>;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

@@ -1,0 +1,70 @@
+/**
+ * The configuration file's schema. Two shapes load:
+ *  - shardgate's own keys (below), and
+ *  - the original dynamic-sharding.yml (`consul_server`, `http_listen_addr`,
+ *    `pushgateway: {port, servers}`), unchanged.
+ * Unknown keys are errors that name the key.
+ */
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+const duration = z.string().transform((s, ctx) => {
+  const ms = parseDuration(s);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `invalid duration ${JSON.stringify(s)} (use e.g. 500ms, 5s, 1m)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/, 'must be host:port');
+
+const listenAddress = z.string().regex(/^(\[[0-9a-fA-F:.]*\]|[A-Za-z0-9_.-]*):\d{1,5}$/, 'must be [host]:port');
+
+export const fileSchema = z.strictObject({
+  // shardgate's own keys
+  listen_address: listenAddress.optional(),
+  mode: z.enum(['proxy', 'redirect']).optional(),
+  targets: z.array(hostPort).optional(),
+  health_check: z
+    .strictObject({
+      interval: duration.optional(),
+      timeout: duration.optional(),
+      fall: z.number().int().min(1).optional(),
+      rise: z.number().int().min(1).optional(),
+    })
+    .optional(),
+  upstream: z
+    .strictObject({
+      connect_timeout: duration.optional(),
+      response_timeout: duration.optional(),
+      max_connections: z.number().int().min(1).max(1024).optional(),
+    })
+    .optional(),
+  rebalance: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      sweep_interval: duration.optional(),
+      concurrency: z.number().int().min(1).max(64).optional(),
+      max_moves_per_second: z.number().positive().optional(),
+    })
+    .optional(),
+  // the original dynamic-sharding.yml
+  http_listen_addr: listenAddress.optional(),
+  pushgateway: z
+    .strictObject({
+      port: z.number().int().min(1).max(65535),
+      servers: z.array(z.string().min(1)),
+    })
+    .optional(),
+  consul_server: z
+    .strictObject({
+      addr: z.string().nullish(),
+      username: z.string().nullish(),
+      password: z.string().nullish(),
+      register_service_name: z.string().nullish(),
+    })
+    .nullish(),
+});
+
+export type ConfigFile = z.infer<typeof fileSchema>;

@@ -1,0 +1,82 @@
+/**
+ * shardgate's own API: inspection (/api/v1/shards, /status, /sd), the merged
+ * read (/api/v1/metrics) and the admin calls. Each handler is small: gather,
+ * answer. Answers use Pushgateway's envelope {"status":"success","data":...}.
+ */
+import { type IncomingMessage, type ServerResponse } from 'node:http';
+import { type HttpContext } from './http-context.js';
+import { sendJson, sendText } from './respond.js';
+import { mergeGroups, type ShardRead } from '../read/merge-groups.js';
+import { sdTargetGroups } from '../discovery/http-sd.js';
+import { errorMessage } from '../upstream/upstream-error.js';
+import { ShardgateError } from './errors.js';
+
+export function handleShards(ctx: HttpContext, res: ServerResponse): void {
+  const data = ctx.membership.statuses().map((s) => ({
+    target: s.target,
+    health: s.health,
+    in_ring: s.inRing,
+    draining: s.draining,
+    drain: ctx.drainStatus?.(s.target) ?? null,
+    last_check: s.lastCheck,
+    last_check_duration_seconds: s.lastCheckDurationSeconds,
+    last_error: s.lastError,
+  }));
+  sendJson(res, 200, { status: 'success', data });
+}
+
+export function handleSd(ctx: HttpContext, res: ServerResponse): void {
+  sendJson(res, 200, sdTargetGroups(ctx.routing().ring.members, drainingTargets(ctx)));
+}
+
+export function handleStatus(ctx: HttpContext, res: ServerResponse): void {
+  const routing = ctx.routing();
+  sendJson(res, 200, {
+    status: 'success',
+    data: {
+      build_information: ctx.build,
+      flags: ctx.flags,
+      start_time: ctx.startTime.toISOString(),
+      mode: routing.mode,
+      ring: { algorithm: 'rendezvous', members: routing.ring.members },
+      shards: ctx.membership.statuses(),
+    },
+  });
+}
+
+export async function handleMergedMetrics(ctx: HttpContext, res: ServerResponse): Promise<void> {
+  const members = ctx.routing().ring.members;
+  const results = await Promise.allSettled(members.map((t) => ctx.client.listGroups(t, ctx.readTimeoutMs)));
+  const reads: ShardRead[] = [];
+  const warnings: string[] = [];
+  results.forEach((r, i) => {
+    const target = members[i] ?? '';
+    if (r.status === 'fulfilled') reads.push({ target, groups: r.value });
+    else warnings.push(`shard ${target} could not be read: ${errorMessage(r.reason)}`);
+  });
+  const merged = mergeGroups(reads);
+  sendJson(res, 200, warnings.length > 0 ? { status: 'success', data: merged.data, warnings } : { status: 'success', data: merged.data });
+}
+
+export async function handleWipe(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  requireAdmin(ctx, req);
+  const targets = ctx.membership.statuses().map((s) => s.target);
+  const results = await Promise.allSettled(targets.map((t) => ctx.client.wipe(t, ctx.readTimeoutMs)));
+  const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${targets[i] ?? ''}: ${errorMessage(r.reason)}`] : []));
+  ctx.logger.warn({ shards: targets.length, failed: failed.length }, 'admin wipe fanned out to every shard');
+  if (failed.length > 0) sendText(res, 502, `wipe failed on ${failed.length} of ${targets.length} shards: ${failed.join('; ')}`);
+  else {
+    res.writeHead(202, { 'content-length': 0 });
+    res.end();
+  }
+}
+
+export function requireAdmin(ctx: HttpContext, req: IncomingMessage): void {
+  if (!ctx.flags.enableAdminApi) {
+    throw new ShardgateError('SHARDGATE_NOT_FOUND', `admin API is disabled (start with --web.enable-admin-api): ${req.method ?? ''} ${req.url ?? ''}`);
+  }
+}
+
+function drainingTargets(ctx: HttpContext): string[] {
+  return ctx.membership.statuses().filter((s) => s.draining && s.health === 'up').map((s) => s.target);
+}

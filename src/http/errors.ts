@@ -1,0 +1,38 @@
+/**
+ * The one error catalogue and the one mapping to HTTP. Handlers throw these
+ * (or let GroupingKeyError / ConfigError through); `toHttpError` decides the
+ * status and the plain-text message a Pushgateway user would recognise.
+ * Pushgateway's own answers are passed through unchanged and never get here.
+ */
+import { GroupingKeyError } from '../groupingkey/push-path.js';
+import { ConfigError } from '../config/load-config.js';
+
+export class ShardgateError extends Error {
+  override readonly name = 'ShardgateError';
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const ERROR_STATUS = {
+  SHARDGATE_NO_HEALTHY_SHARD: 503,
+  SHARDGATE_UPSTREAM_UNREACHABLE: 502,
+  SHARDGATE_UPSTREAM_TIMEOUT: 504,
+  SHARDGATE_NOT_FOUND: 404,
+  SHARDGATE_METHOD_NOT_ALLOWED: 405,
+  SHARDGATE_BAD_REQUEST: 400,
+  SHARDGATE_UNKNOWN_TARGET: 404,
+  SHARDGATE_RELOAD_FAILED: 500,
+  SHARDGATE_SHUTTING_DOWN: 503,
+} as const;
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export function toHttpError(err: unknown): { status: number; message: string } {
+  if (err instanceof ShardgateError) return { status: ERROR_STATUS[err.code], message: err.message };
+  if (err instanceof GroupingKeyError) return { status: 400, message: err.message };
+  if (err instanceof ConfigError) return { status: 500, message: `failed to reload config: ${err.message}` };
+  return { status: 500, message: `internal error: ${err instanceof Error ? err.message : String(err)}` };
+}

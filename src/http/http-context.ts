@@ -1,0 +1,33 @@
+/**
+ * Everything the HTTP layer needs from the rest of the app, as one narrow
+ * interface. main.ts builds it; handlers only read from it.
+ */
+import { type Logger } from '../telemetry/logger.js';
+import { type Metrics } from '../telemetry/metrics.js';
+import { type Membership } from '../membership/membership.js';
+import { type PushgatewayClient } from '../upstream/pushgateway-client.js';
+import { type PushProxy, type Routing } from '../proxy/push-proxy.js';
+import { type Flags } from '../cli/flags.js';
+
+export interface HttpContext {
+  readonly proxy: PushProxy;
+  readonly routing: () => Routing;
+  readonly membership: Membership;
+  readonly client: PushgatewayClient;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly flags: Flags;
+  readonly build: { readonly version: string; readonly nodejs: string };
+  readonly startTime: Date;
+  /** Deadline for reads and admin fan-outs to one pushgateway. */
+  readonly readTimeoutMs: number;
+  /** Re-reads the config file; rejects with ConfigError and keeps the old one. */
+  readonly reload: () => Promise<void>;
+  /** Starts a graceful shutdown. */
+  readonly quit: () => void;
+  /** Set once the rebalancer exists: drain state per target, and the drain call. */
+  readonly drainStatus?: (target: string) => unknown;
+  readonly drain?: (target: string, on: boolean) => unknown;
+  /** True while shutting down: pushes get 503. */
+  readonly shuttingDown: () => boolean;
+}

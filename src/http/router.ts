@@ -1,0 +1,121 @@
+/**
+ * The route table. Push paths (/metrics/job...) are parsed exactly as
+ * Pushgateway parses them and only a valid key ever reaches proxy/; every
+ * other path is shardgate's own and never forwarded.
+ */
+import { type IncomingMessage, type ServerResponse } from 'node:http';
+import { routePushPath } from '../groupingkey/push-path.js';
+import { shardKey, toSortedRecord } from '../groupingkey/grouping-key.js';
+import { type HttpContext } from './http-context.js';
+import { ShardgateError, toHttpError } from './errors.js';
+import { sendJson, sendRedirect, sendText } from './respond.js';
+import { handleMergedMetrics, handleSd, handleShards, handleStatus, handleWipe, requireAdmin } from './api-handlers.js';
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export function createRouter(ctx: HttpContext): RequestHandler {
+  return (req, res) => {
+    route(ctx, req, res).catch((err: unknown) => {
+      const { status, message } = toHttpError(err);
+      if (status >= 500 && !(err instanceof ShardgateError)) ctx.logger.error({ err, url: req.url }, 'request failed');
+      if (!res.headersSent) sendText(res, status, message);
+      else res.destroy();
+      // A request body we never read must not stall the connection.
+      if (!req.complete) req.resume();
+    });
+  };
+}
+
+async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const query = q === -1 ? '' : url.slice(q + 1);
+  const method = req.method ?? 'GET';
+
+  if (path.startsWith('/metrics/')) return pushPath(ctx, req, res, method, path, query);
+  switch (path) {
+    case '/metrics':
+      return ownMetrics(ctx, res, method);
+    case '/-/healthy':
+      return sendText(res, 200, 'OK');
+    case '/-/ready':
+      return ctx.routing().ring.members.length > 0 ? sendText(res, 200, 'OK') : sendText(res, 503, 'no healthy pushgateway in the ring');
+    case '/-/reload':
+      return reload(ctx, req, res, method);
+    case '/-/quit':
+      return quit(ctx, res, method);
+    case '/api/v1/shards':
+      return allow(method, ['GET'], () => handleShards(ctx, res));
+    case '/api/v1/status':
+      return allow(method, ['GET'], () => handleStatus(ctx, res));
+    case '/api/v1/sd':
+      return allow(method, ['GET'], () => handleSd(ctx, res));
+    case '/api/v1/metrics':
+      return allow(method, ['GET'], () => handleMergedMetrics(ctx, res));
+    case '/api/v1/admin/wipe':
+      return allow(method, ['PUT'], () => handleWipe(ctx, req, res));
+    case '/api/v1/admin/drain':
+      return allow(method, ['POST', 'DELETE'], () => drain(ctx, req, res, method, query));
+    default:
+      return sendText(res, 404, '404 page not found');
+  }
+}
+
+async function pushPath(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, method: string, path: string, query: string): Promise<void> {
+  const r = routePushPath(path, query);
+  if (r.kind === 'not-found') return sendText(res, 404, '404 page not found');
+  if (r.kind === 'redirect') return sendRedirect(res, r.status, r.location);
+  switch (method) {
+    case 'PUT':
+    case 'POST':
+    case 'DELETE':
+      if (ctx.shuttingDown()) throw new ShardgateError('SHARDGATE_SHUTTING_DOWN', 'shardgate is shutting down');
+      return ctx.proxy.handle(req, res, method, r.key);
+    case 'GET':
+    case 'HEAD': {
+      // The original system's lookup, as JSON: which shard owns this key.
+      const owner = ctx.routing().ring.owner(shardKey(r.key));
+      return sendJson(res, owner === undefined ? 503 : 200, { grouping_key: toSortedRecord(r.key), shard: owner ?? null });
+    }
+    default:
+      return sendText(res, 405, 'Method Not Allowed');
+  }
+}
+
+async function ownMetrics(ctx: HttpContext, res: ServerResponse, method: string): Promise<void> {
+  if (method !== 'GET' && method !== 'HEAD') return sendText(res, 405, 'Method Not Allowed');
+  const body = await ctx.metrics.registry.metrics();
+  res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+async function reload(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
+  if (method !== 'POST' && method !== 'PUT') return sendText(res, 405, 'Method Not Allowed');
+  if (!ctx.flags.enableLifecycle) return sendText(res, 403, 'Lifecycle API is not enabled.');
+  req.resume();
+  await ctx.reload();
+  sendText(res, 200, 'OK');
+}
+
+function quit(ctx: HttpContext, res: ServerResponse, method: string): void {
+  if (method !== 'POST' && method !== 'PUT') return sendText(res, 405, 'Method Not Allowed');
+  if (!ctx.flags.enableLifecycle) return sendText(res, 403, 'Lifecycle API is not enabled.');
+  sendText(res, 200, 'Requesting termination... Goodbye!');
+  ctx.quit();
+}
+
+function drain(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, method: string, query: string): void {
+  requireAdmin(ctx, req);
+  const target = new URLSearchParams(query).get('target');
+  if (!target) throw new ShardgateError('SHARDGATE_BAD_REQUEST', 'missing ?target=host:port');
+  if (!ctx.drain) throw new ShardgateError('SHARDGATE_NOT_FOUND', 'drain needs the rebalancer, which is disabled');
+  const state = ctx.drain(target, method === 'POST');
+  if (state === undefined) throw new ShardgateError('SHARDGATE_UNKNOWN_TARGET', `unknown target ${target}`);
+  sendJson(res, 202, { status: 'success', data: state });
+}
+
+async function allow(method: string, allowed: readonly string[], handler: () => void | Promise<void>): Promise<void> {
+  if (!allowed.includes(method)) throw new ShardgateError('SHARDGATE_METHOD_NOT_ALLOWED', 'Method Not Allowed');
+  await handler();
+}

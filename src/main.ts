@@ -1,0 +1,221 @@
+#!/usr/bin/env node
+/**
+ * The one place that reads argv, the config file and signals, and wires the
+ * pieces together: membership → ring → proxy → HTTP server (and, with
+ * `local`, the pushgateway fleet underneath).
+ */
+import { createServer } from 'node:http';
+import { existsSync, readFileSync } from 'node:fs';
+import { parseFlags, splitListenAddress, USAGE, type Flags } from './cli/flags.js';
+import { loadConfigFile, defaultConfig, ConfigError } from './config/load-config.js';
+import { type Config } from './config/config.js';
+import { createLogger } from './telemetry/logger.js';
+import { Metrics } from './telemetry/metrics.js';
+import { UpstreamPools } from './upstream/upstream-pools.js';
+import { PushgatewayClient } from './upstream/pushgateway-client.js';
+import { HealthCheckedTargets } from './membership/health-checked-targets.js';
+import { buildRing } from './ring/rendezvous-ring.js';
+import { PushProxy, type Routing } from './proxy/push-proxy.js';
+import { createRouter } from './http/router.js';
+import { sdTargetGroups } from './discovery/http-sd.js';
+import { SdFileWriter } from './discovery/sd-file-writer.js';
+import { findPushgatewayBinary } from './local/pushgateway-binary.js';
+import { LocalFleet } from './local/local-fleet.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const SHUTDOWN_GRACE_MS = 30_000;
+
+async function main(argv: readonly string[]): Promise<number> {
+  let flags: Flags;
+  try {
+    flags = parseFlags(argv);
+  } catch (err) {
+    process.stderr.write(`shardgate: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
+    return 2;
+  }
+  if (flags.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (flags.version) {
+    process.stdout.write(`shardgate ${VERSION} (node ${process.version})\n`);
+    return 0;
+  }
+  const logger = createLogger({ level: flags.logLevel, format: flags.logFormat });
+  const readConfig = async (): Promise<Config> =>
+    flags.configFileExplicit || existsSync(flags.configFile) ? loadConfigFile(flags.configFile) : defaultConfig();
+
+  let config: Config;
+  try {
+    config = await readConfig();
+  } catch (err) {
+    logger.error({ err: errText(err) }, 'cannot load configuration');
+    return 1;
+  }
+  for (const notice of config.notices) logger.warn({ file: flags.configFile }, notice);
+
+  const metrics = new Metrics(VERSION);
+  metrics.configReloadSuccess.set(1);
+  metrics.configReloadTime.set(Date.now() / 1000);
+
+  let fleet: LocalFleet | undefined;
+  let targets = config.targets;
+  if (flags.command === 'local') {
+    let binary: string;
+    try {
+      binary = findPushgatewayBinary(flags.pushgatewayBinary);
+    } catch (err) {
+      logger.error({ err: errText(err) }, 'cannot start the local fleet');
+      return 1;
+    }
+    if (config.targets.length > 0) logger.warn({ targets: config.targets.join(',') }, 'local mode routes to its own fleet; the targets in the config file are ignored');
+    fleet = new LocalFleet({ shards: flags.shards, dataDir: flags.dataDir, binary, extraArgs: [...flags.pushgatewayArgs], logger: logger.child({ component: 'fleet' }) });
+    try {
+      targets = await fleet.start();
+    } catch (err) {
+      logger.error({ err: errText(err) }, 'local fleet failed to start');
+      await fleet.stop();
+      return 1;
+    }
+  } else if (targets.length === 0) {
+    logger.error({ file: flags.configFile }, 'no pushgateway targets configured: set `targets` (or dynamic-sharding\'s `pushgateway.servers`) in the config file, or run `shardgate local`');
+    return 1;
+  }
+
+  // Pushes and background work (health checks, reads, rebalancing) use
+  // separate connection pools, so a push backlog never delays a health check.
+  const pushPools = new UpstreamPools(config.upstream);
+  const controlPools = new UpstreamPools({ ...config.upstream, maxConnections: 4 });
+  const client = new PushgatewayClient(controlPools);
+  const membership = new HealthCheckedTargets({
+    targets,
+    settings: config.healthCheck,
+    probe: (t, ms) => client.checkHealthy(t, ms),
+    logger: logger.child({ component: 'membership' }),
+    metrics,
+  });
+
+  let routing: Routing = { ring: buildRing([]), mode: flags.mode ?? config.mode };
+  const sdFile = flags.sdFile ? new SdFileWriter(flags.sdFile) : undefined;
+  const publishDiscovery = (): void => {
+    const draining = membership.statuses().filter((s) => s.draining && s.health === 'up').map((s) => s.target);
+    sdFile?.write(sdTargetGroups(routing.ring.members, draining)).catch((err: unknown) => logger.error({ err: errText(err), file: flags.sdFile }, 'cannot write sd file'));
+  };
+  membership.onChange((_old, next) => {
+    routing = { ...routing, ring: buildRing(next) };
+    metrics.ringMembers.set(next.length);
+    metrics.ringChanges.inc();
+    publishDiscovery();
+  });
+  await membership.start();
+  publishDiscovery();
+  if (routing.ring.members.length === 0) logger.warn({ targets: targets.join(',') }, 'no pushgateway is healthy yet: pushes get 503 until one is');
+
+  const proxy = new PushProxy({
+    pools: pushPools,
+    metrics,
+    routing: () => routing,
+    onUnreachable: (t) => void membership.checkNow(t),
+  });
+
+  let shuttingDown = false;
+  const reload = async (): Promise<void> => {
+    try {
+      const next = await readConfig();
+      for (const notice of next.notices) logger.warn({ file: flags.configFile }, notice);
+      pushPools.setTimeouts(next.upstream);
+      controlPools.setTimeouts({ ...next.upstream, maxConnections: 4 });
+      routing = { ...routing, mode: flags.mode ?? next.mode };
+      if (fleet === undefined) {
+        if (next.targets.length === 0) throw new ConfigError('no pushgateway targets configured');
+        await membership.setTargets(next.targets, next.healthCheck);
+        pushPools.retain(next.targets);
+        controlPools.retain(next.targets);
+      } else {
+        await membership.setTargets(targets, next.healthCheck);
+      }
+      if (next.listenAddress !== config.listenAddress && flags.listenAddress === undefined) logger.warn('listen_address changed: takes effect on restart');
+      config = next;
+      metrics.configReloadSuccess.set(1);
+      metrics.configReloadTime.set(Date.now() / 1000);
+      logger.info({ file: flags.configFile, targets: (fleet ? targets : next.targets).length, mode: routing.mode }, 'configuration reloaded');
+    } catch (err) {
+      metrics.configReloadSuccess.set(0);
+      logger.error({ file: flags.configFile, err: errText(err) }, 'configuration reload failed; keeping the previous configuration');
+      throw err instanceof ConfigError ? err : new ConfigError(errText(err));
+    }
+  };
+
+  const server = createServer(
+    createRouter({
+      proxy,
+      routing: () => routing,
+      membership,
+      client,
+      metrics,
+      logger,
+      flags,
+      build: { version: VERSION, nodejs: process.version },
+      startTime: new Date(),
+      readTimeoutMs: config.upstream.responseTimeoutMs,
+      reload,
+      quit: () => void shutdown('quit'),
+      shuttingDown: () => shuttingDown,
+    }),
+  );
+  server.keepAliveTimeout = 65_000;
+  server.requestTimeout = 60_000;
+
+  const { host, port } = splitListenAddress(flags.listenAddress ?? config.listenAddress ?? ':9292');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+  } catch (err) {
+    logger.error({ err: errText(err), address: `${host ?? ''}:${port}` }, 'cannot listen');
+    membership.stop();
+    await fleet?.stop();
+    return 1;
+  }
+  const address = server.address();
+  logger.info(
+    { version: VERSION, address: typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address), mode: routing.mode, shards: targets.length, healthy: routing.ring.members.length },
+    'shardgate listening',
+  );
+
+  let resolveExit: (code: number) => void = () => undefined;
+  const exited = new Promise<number>((r) => (resolveExit = r));
+  async function shutdown(signal: string): Promise<void> {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    membership.stop();
+    const closed = new Promise<void>((r) => server.close(() => r()));
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
+    const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    await closed;
+    clearInterval(idle);
+    clearTimeout(force);
+    await Promise.all([pushPools.close(), controlPools.close()]);
+    await fleet?.stop();
+    logger.info('shardgate stopped');
+    resolveExit(0);
+  }
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGHUP', () => void reload().catch(() => undefined));
+  return exited;
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`shardgate: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

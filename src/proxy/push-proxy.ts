@@ -1,0 +1,100 @@
+/**
+ * The hot path: a push (PUT/POST/DELETE) for a parsed grouping key goes to
+ * the key's owner. Proxy mode streams the body through unparsed and returns
+ * the pushgateway's status and body unchanged; redirect mode answers 307.
+ *
+ * DELETE also goes, best effort, to every other ring member: a copy of the
+ * group left there by an earlier owner must not outlive the client's delete
+ * (the rebalancer would otherwise move it back).
+ */
+import { type IncomingMessage, type ServerResponse } from 'node:http';
+import { type GroupingKey, groupId, shardKey } from '../groupingkey/grouping-key.js';
+import { upstreamPath } from '../groupingkey/upstream-path.js';
+import { type Ring } from '../ring/ring.js';
+import { type Mode } from '../config/config.js';
+import { type UpstreamPools } from '../upstream/upstream-pools.js';
+import { classifyUpstreamError } from '../upstream/upstream-error.js';
+import { type Metrics } from '../telemetry/metrics.js';
+import { ShardgateError } from '../http/errors.js';
+import { forwardedHeaders } from './forwarded-headers.js';
+
+export type PushMethod = 'PUT' | 'POST' | 'DELETE';
+
+export interface Routing {
+  readonly ring: Ring;
+  readonly mode: Mode;
+}
+
+export interface PushProxyDeps {
+  readonly pools: UpstreamPools;
+  readonly metrics: Metrics;
+  readonly routing: () => Routing;
+  /** Called before a write is forwarded; lets the rebalancer see client writes. */
+  readonly onWrite?: (groupId: string, owner: string) => void;
+  /** Called when an owner could not be reached, to re-check its health now. */
+  readonly onUnreachable?: (target: string) => void;
+}
+
+export class PushProxy {
+  readonly #deps: PushProxyDeps;
+
+  constructor(deps: PushProxyDeps) {
+    this.#deps = deps;
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse, method: PushMethod, key: GroupingKey): Promise<void> {
+    const { ring, mode } = this.#deps.routing();
+    const owner = ring.owner(shardKey(key));
+    if (owner === undefined) {
+      throw new ShardgateError('SHARDGATE_NO_HEALTHY_SHARD', 'no healthy pushgateway available: every configured shard is down or none is configured');
+    }
+    const path = upstreamPath(key);
+    if (mode === 'redirect') {
+      res.writeHead(307, { location: `http://${owner}${path}`, 'content-length': 0 });
+      res.end();
+      this.#deps.metrics.requests.inc({ method, code: '307', shard: owner });
+      return;
+    }
+    this.#deps.onWrite?.(groupId(key), owner);
+    if (method === 'DELETE') this.#fanOutDelete(ring, owner, path);
+    const started = performance.now();
+    let statusCode: number;
+    let contentType: string | undefined;
+    let payload: Buffer;
+    try {
+      const upstream = await this.#deps.pools.get(owner).request({
+        method,
+        path,
+        headers: forwardedHeaders(req.headers, req.socket.remoteAddress),
+        body: method === 'DELETE' ? null : req,
+      });
+      statusCode = upstream.statusCode;
+      const ct = upstream.headers['content-type'];
+      contentType = typeof ct === 'string' ? ct : undefined;
+      payload = Buffer.from(await upstream.body.arrayBuffer());
+    } catch (err) {
+      const failure = classifyUpstreamError(owner, err);
+      this.#deps.metrics.upstreamErrors.inc({ shard: owner, reason: failure.reason });
+      this.#deps.metrics.requests.inc({ method, code: String(failure.status), shard: owner });
+      if (failure.reason !== 'response_timeout') this.#deps.onUnreachable?.(owner);
+      throw new ShardgateError(failure.status === 504 ? 'SHARDGATE_UPSTREAM_TIMEOUT' : 'SHARDGATE_UPSTREAM_UNREACHABLE', failure.message);
+    }
+    this.#deps.metrics.forwardDuration.observe({ shard: owner }, (performance.now() - started) / 1000);
+    this.#deps.metrics.requests.inc({ method, code: String(statusCode), shard: owner });
+    const headers: Record<string, string | number> = { 'content-length': payload.length };
+    if (contentType) headers['content-type'] = contentType;
+    res.writeHead(statusCode, headers);
+    res.end(payload);
+  }
+
+  #fanOutDelete(ring: Ring, owner: string, path: string): void {
+    for (const member of ring.members) {
+      if (member === owner) continue;
+      this.#deps.pools
+        .get(member)
+        .request({ method: 'DELETE', path })
+        .then((r) => r.body.dump())
+        .catch(() => undefined); // best effort: the sweep catches what this misses
+    }
+  }
+}

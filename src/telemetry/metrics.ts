@@ -1,0 +1,88 @@
+/**
+ * shardgate's own metrics, one registry per app instance (no global
+ * registry, so tests and embedders can run several side by side).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({
+    name: 'shardgate_requests_total',
+    help: 'Push API requests by method, response code and owning shard ("none" when not routed).',
+    labelNames: ['method', 'code', 'shard'] as const,
+    registers: [this.registry],
+  });
+  readonly forwardDuration = new Histogram({
+    name: 'shardgate_forward_duration_seconds',
+    help: 'Time from receiving a push to the owning pushgateway\'s answer, by shard.',
+    labelNames: ['shard'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly upstreamErrors = new Counter({
+    name: 'shardgate_upstream_errors_total',
+    help: 'Pushes that failed to reach their pushgateway, by shard and reason.',
+    labelNames: ['shard', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly healthyShards = new Gauge({
+    name: 'shardgate_healthy_shards',
+    help: 'Configured pushgateways currently passing health checks.',
+    registers: [this.registry],
+  });
+  readonly configuredShards = new Gauge({
+    name: 'shardgate_configured_shards',
+    help: 'Configured pushgateways.',
+    registers: [this.registry],
+  });
+  readonly ringMembers = new Gauge({
+    name: 'shardgate_ring_members',
+    help: 'Pushgateways in the hash ring.',
+    registers: [this.registry],
+  });
+  readonly ringChanges = new Counter({
+    name: 'shardgate_ring_changes_total',
+    help: 'Times the hash ring was rebuilt with a different member set.',
+    registers: [this.registry],
+  });
+  readonly shardUp = new Gauge({
+    name: 'shardgate_shard_up',
+    help: 'Whether a configured pushgateway is considered healthy (1) or not (0).',
+    labelNames: ['shard'] as const,
+    registers: [this.registry],
+  });
+  readonly healthChecks = new Counter({
+    name: 'shardgate_health_checks_total',
+    help: 'Health checks of pushgateways by shard and result (success|failure).',
+    labelNames: ['shard', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly healthCheckDuration = new Histogram({
+    name: 'shardgate_health_check_duration_seconds',
+    help: 'Duration of health checks.',
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+  readonly configReloadSuccess = new Gauge({
+    name: 'shardgate_config_last_reload_successful',
+    help: 'Whether the last configuration reload attempt was successful.',
+    registers: [this.registry],
+  });
+  readonly configReloadTime = new Gauge({
+    name: 'shardgate_config_last_reload_success_timestamp_seconds',
+    help: 'Timestamp of the last successful configuration reload.',
+    registers: [this.registry],
+  });
+  readonly buildInfo = new Gauge({
+    name: 'shardgate_build_info',
+    help: 'A metric with a constant 1 value labelled by version and Node.js version.',
+    labelNames: ['version', 'nodejs'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(version: string) {
+    collectDefaultMetrics({ register: this.registry });
+    this.buildInfo.set({ version, nodejs: process.version }, 1);
+  }
+}

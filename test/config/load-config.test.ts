@@ -1,0 +1,64 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseConfig, ConfigError } from '../../src/config/load-config.js';
+import { parseDuration } from '../../src/config/duration.js';
+
+test("the original dynamic-sharding.yml loads unchanged", () => {
+  const cfg = parseConfig(`consul_server:
+  # consul api 地址
+  addr: localhost:8500
+  username:
+  password:
+  register_service_name: pushgateway
+http_listen_addr: :9292
+pushgateway:
+  port: 9091
+  servers:
+    - 1.1.1.1
+    - 1.1.1.2
+`);
+  assert.deepEqual(cfg.targets, ['1.1.1.1:9091', '1.1.1.2:9091']);
+  assert.equal(cfg.listenAddress, ':9292');
+  assert.deepEqual(cfg.consulServer, { addr: 'localhost:8500', serviceName: 'pushgateway' });
+  assert.ok(cfg.notices.some((n) => n.includes('consul_server is accepted but not used yet')));
+});
+
+test('shardgate keys with defaults filled in, frozen', () => {
+  const cfg = parseConfig(`targets: [a:9091, "b:9092"]
+mode: redirect
+health_check: { interval: 1s, timeout: 300ms, fall: 3 }
+upstream: { response_timeout: 1m }
+`);
+  assert.deepEqual(cfg.targets, ['a:9091', 'b:9092']);
+  assert.equal(cfg.mode, 'redirect');
+  assert.deepEqual(cfg.healthCheck, { intervalMs: 1000, timeoutMs: 300, fall: 3, rise: 2 });
+  assert.equal(cfg.upstream.responseTimeoutMs, 60_000);
+  assert.ok(Object.isFrozen(cfg) && Object.isFrozen(cfg.targets));
+});
+
+function fails(yaml: string, ...fragments: string[]): void {
+  assert.throws(() => parseConfig(yaml), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    for (const f of fragments) assert.ok(err.message.includes(f), `"${err.message}" should mention ${f}`);
+    return true;
+  });
+}
+
+test('unknown keys and bad values are errors that name the key', () => {
+  fails('targets: [a:1]\ntargetz: [b:2]', 'targetz: unknown key');
+  fails('health_check: { intervl: 5s }', 'health_check.intervl: unknown key');
+  fails('health_check: { interval: fast }', 'health_check.interval', 'invalid duration');
+  fails('mode: roundrobin', 'mode');
+  fails('targets: [nohost]', 'targets.0', 'host:port');
+  fails('pushgateway: { port: 70000, servers: [a] }', 'pushgateway.port');
+  fails('targets: [a:1, a:1]', 'duplicate target');
+  fails('targets: [a:1\n', 'invalid YAML');
+});
+
+test('durations in Prometheus style', () => {
+  assert.equal(parseDuration('500ms'), 500);
+  assert.equal(parseDuration('1m30s'), 90_000);
+  assert.equal(parseDuration('2h'), 7_200_000);
+  assert.equal(parseDuration('5'), undefined);
+  assert.equal(parseDuration('1.5s'), undefined);
+});
