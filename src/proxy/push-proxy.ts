@@ -57,6 +57,15 @@ export class PushProxy {
     }
     this.#deps.onWrite?.(groupId(key), owner);
     if (method === 'DELETE') this.#fanOutDelete(ring, owner, path);
+    this.#deps.metrics.inFlight.inc();
+    try {
+      await this.#forward(req, res, method, owner, path);
+    } finally {
+      this.#deps.metrics.inFlight.dec();
+    }
+  }
+
+  async #forward(req: IncomingMessage, res: ServerResponse, method: PushMethod, owner: string, path: string): Promise<void> {
     const started = performance.now();
     let statusCode: number;
     let contentType: string | undefined;

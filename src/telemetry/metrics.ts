@@ -13,6 +13,11 @@ export class Metrics {
     labelNames: ['method', 'code', 'shard'] as const,
     registers: [this.registry],
   });
+  readonly inFlight = new Gauge({
+    name: 'shardgate_requests_in_flight',
+    help: 'Push API requests being forwarded right now.',
+    registers: [this.registry],
+  });
   readonly forwardDuration = new Histogram({
     name: 'shardgate_forward_duration_seconds',
     help: 'Time from receiving a push to the owning pushgateway\'s answer, by shard.',
