@@ -1,0 +1,63 @@
+/**
+ * `shardgate local` as a user runs it: a fleet of real pushgateway children
+ * behind the router, a killed child restarted, every child gone on exit.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startShardgate } from '../support/shardgate.js';
+import { waitFor } from '../support/wait-for.js';
+
+/** PIDs of processes whose command line mentions `needle` (Linux /proc). */
+async function pidsMentioning(needle: string): Promise<number[]> {
+  const out: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(needle) && cmdline.includes('pushgateway')) out.push(Number(entry));
+  }
+  return out.sort();
+}
+
+async function shardsUp(url: string): Promise<number> {
+  const body = (await (await fetch(`${url}/api/v1/shards`)).json()) as { data: Array<{ health: string; in_ring: boolean }> };
+  return body.data.filter((s) => s.health === 'up' && s.in_ring).length;
+}
+
+test('shardgate local: routes to its fleet, restarts a killed child, stops them all on exit', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'shardgate-local-'));
+  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  const sg = await startShardgate({ args: ['local', '--shards=3', `--data.dir=${dataDir}`], waitReady: true });
+  t.after(() => sg.stop());
+  await waitFor(async () => (await shardsUp(sg.url)) === 3, { what: '3 shards up' });
+  const pids = await pidsMentioning(dataDir);
+  assert.equal(pids.length, 3, 'one pushgateway per shard');
+
+  const res = await fetch(`${sg.url}/metrics/job/local/instance/a`, { method: 'PUT', body: 'l 1\n' });
+  assert.equal(res.status, 200);
+  const merged = (await (await fetch(`${sg.url}/api/v1/metrics`)).json()) as { data: Array<{ labels: Record<string, string> }> };
+  assert.ok(merged.data.some((g) => g.labels['job'] === 'local'));
+
+  const victim = pids[0] ?? -1;
+  process.kill(victim, 'SIGKILL');
+  await waitFor(async () => {
+    const now = await pidsMentioning(dataDir);
+    return now.length === 3 && !now.includes(victim) && (await shardsUp(sg.url)) === 3;
+  }, { timeoutMs: 30_000, what: 'the killed child to be restarted and healthy' });
+  assert.match(sg.logs(), /restart/);
+
+  const live = await pidsMentioning(dataDir);
+  sg.signal('SIGTERM');
+  assert.equal(await sg.exited, 0);
+  assert.deepEqual(await pidsMentioning(dataDir), [], 'no pushgateway outlives shardgate');
+  for (const pid of live) assert.throws(() => process.kill(pid, 0), /ESRCH/);
+});
+
+test('shardgate local without a pushgateway binary says what to install', async () => {
+  await assert.rejects(
+    startShardgate({ args: ['local', '--shards=1', '--pushgateway.binary=/nonexistent/pushgateway'] }),
+    /apt-get install prometheus-pushgateway/,
+  );
+});
