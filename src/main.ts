@@ -21,6 +21,8 @@ import { sdTargetGroups } from './discovery/http-sd.js';
 import { SdFileWriter } from './discovery/sd-file-writer.js';
 import { findPushgatewayBinary } from './local/pushgateway-binary.js';
 import { LocalFleet } from './local/local-fleet.js';
+import { GroupLocks } from './rebalance/group-locks.js';
+import { Rebalancer, type PublishedRouting } from './rebalance/rebalancer.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const SHUTDOWN_GRACE_MS = 30_000;
@@ -95,25 +97,53 @@ async function main(argv: readonly string[]): Promise<number> {
     metrics,
   });
 
-  let routing: Routing = { ring: buildRing([]), mode: flags.mode ?? config.mode };
+  let routing: Routing = { ring: buildRing([]), overrides: new Map(), mode: flags.mode ?? config.mode };
   const sdFile = flags.sdFile ? new SdFileWriter(flags.sdFile) : undefined;
+  const drainingTargets = (): string[] => membership.statuses().filter((s) => s.draining && s.health === 'up').map((s) => s.target);
   const publishDiscovery = (): void => {
-    const draining = membership.statuses().filter((s) => s.draining && s.health === 'up').map((s) => s.target);
-    sdFile?.write(sdTargetGroups(routing.ring.members, draining)).catch((err: unknown) => logger.error({ err: errText(err), file: flags.sdFile }, 'cannot write sd file'));
+    sdFile?.write(sdTargetGroups(routing.ring.members, drainingTargets())).catch((err: unknown) => logger.error({ err: errText(err), file: flags.sdFile }, 'cannot write sd file'));
   };
-  membership.onChange((_old, next) => {
-    routing = { ...routing, ring: buildRing(next) };
-    metrics.ringMembers.set(next.length);
+  // The one place the routing changes: the rebalancer (or, with it off, membership) publishes.
+  const publish = (next: PublishedRouting): void => {
+    const changed = next.ring.members.join(',') !== routing.ring.members.join(',');
+    routing = { ...routing, ring: next.ring, overrides: next.overrides };
+    if (!changed) return;
+    metrics.ringMembers.set(next.ring.members.length);
     metrics.ringChanges.inc();
+    logger.info({ members: next.ring.members.join(',') || '(none)', pending_moves: next.overrides.size }, 'ring published');
     publishDiscovery();
+  };
+
+  const locks = new GroupLocks();
+  const rebalancer = config.rebalance.enabled
+    ? new Rebalancer(
+        {
+          client,
+          locks,
+          logger: logger.child({ component: 'rebalance' }),
+          metrics,
+          timeoutMs: Math.max(config.upstream.responseTimeoutMs, 30_000),
+          readable: () => membership.statuses().filter((s) => s.health === 'up').map((s) => s.target),
+          current: () => routing,
+          publish,
+        },
+        config.rebalance,
+      )
+    : undefined;
+  membership.onChange((_old, next) => {
+    if (rebalancer) rebalancer.setMembers(next, 'membership');
+    else publish({ ring: buildRing(next), overrides: new Map() });
   });
   await membership.start();
+  await rebalancer?.idle();
+  rebalancer?.startSweeping();
   publishDiscovery();
   if (routing.ring.members.length === 0) logger.warn({ targets: targets.join(',') }, 'no pushgateway is healthy yet: pushes get 503 until one is');
 
   const proxy = new PushProxy({
     pools: pushPools,
     metrics,
+    locks,
     routing: () => routing,
     onUnreachable: (t) => void membership.checkNow(t),
   });
@@ -126,6 +156,8 @@ async function main(argv: readonly string[]): Promise<number> {
       pushPools.setTimeouts(next.upstream);
       controlPools.setTimeouts({ ...next.upstream, maxConnections: 4 });
       routing = { ...routing, mode: flags.mode ?? next.mode };
+      if (rebalancer) rebalancer.settings = next.rebalance;
+      if (next.rebalance.enabled !== config.rebalance.enabled) logger.warn('rebalance.enabled changed: takes effect on restart');
       if (fleet === undefined) {
         if (next.targets.length === 0) throw new ConfigError('no pushgateway targets configured');
         await membership.setTargets(next.targets, next.healthCheck);
@@ -160,6 +192,15 @@ async function main(argv: readonly string[]): Promise<number> {
       readTimeoutMs: config.upstream.responseTimeoutMs,
       reload,
       quit: () => void shutdown('quit'),
+      drainStatus: (t) => rebalancer?.drainState(t) ?? null,
+      drain: rebalancer
+        ? (t, on) => {
+            if (!membership.setDraining(t, on)) return undefined;
+            rebalancer.drain(t, on);
+            publishDiscovery();
+            return rebalancer.drainState(t) ?? { target: t, state: 'active' };
+          }
+        : undefined,
       shuttingDown: () => shuttingDown,
     }),
   );
@@ -191,6 +232,7 @@ async function main(argv: readonly string[]): Promise<number> {
     shuttingDown = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     membership.stop();
+    rebalancer?.stop();
     const closed = new Promise<void>((r) => server.close(() => r()));
     const idle = setInterval(() => server.closeIdleConnections(), 100);
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);

@@ -181,7 +181,7 @@ export class HealthCheckedTargets implements Membership {
     const prev = this.#members;
     if (prev.length === next.length && prev.every((m, i) => m === next[i])) return;
     this.#members = Object.freeze(next);
-    this.#logger.info({ cause, old: prev.join(',') || '(none)', new: next.join(',') || '(none)' }, 'ring members changed');
+    this.#logger.info({ cause, old: prev.join(',') || '(none)', new: next.join(',') || '(none)' }, 'eligible members changed');
     for (const l of this.#listeners) l(prev, this.#members);
   }
 }

@@ -16,12 +16,15 @@ import { type UpstreamPools } from '../upstream/upstream-pools.js';
 import { classifyUpstreamError } from '../upstream/upstream-error.js';
 import { type Metrics } from '../telemetry/metrics.js';
 import { ShardgateError } from '../http/errors.js';
+import { type GroupLocks } from '../rebalance/group-locks.js';
 import { forwardedHeaders } from './forwarded-headers.js';
 
 export type PushMethod = 'PUT' | 'POST' | 'DELETE';
 
 export interface Routing {
   readonly ring: Ring;
+  /** groupId → shard that still holds a group the rebalancer has not moved yet. */
+  readonly overrides: ReadonlyMap<string, string>;
   readonly mode: Mode;
 }
 
@@ -29,8 +32,8 @@ export interface PushProxyDeps {
   readonly pools: UpstreamPools;
   readonly metrics: Metrics;
   readonly routing: () => Routing;
-  /** Called before a write is forwarded; lets the rebalancer see client writes. */
-  readonly onWrite?: (groupId: string, owner: string) => void;
+  /** Pushes hold their group's lock (shared) while forwarded, so a move waits for them. */
+  readonly locks: GroupLocks;
   /** Called when an owner could not be reached, to re-check its health now. */
   readonly onUnreachable?: (target: string) => void;
 }
@@ -43,8 +46,20 @@ export class PushProxy {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, method: PushMethod, key: GroupingKey): Promise<void> {
-    const { ring, mode } = this.#deps.routing();
-    const owner = ring.owner(shardKey(key));
+    const id = groupId(key);
+    const wait = this.#deps.locks.acquireShared(id);
+    if (wait) await wait;
+    try {
+      await this.#route(req, res, method, key, id);
+    } finally {
+      this.#deps.locks.releaseShared(id);
+    }
+  }
+
+  async #route(req: IncomingMessage, res: ServerResponse, method: PushMethod, key: GroupingKey, id: string): Promise<void> {
+    // Read the routing only once the lock is held: a move that just finished has updated it.
+    const { ring, overrides, mode } = this.#deps.routing();
+    const owner = (overrides.size > 0 ? overrides.get(id) : undefined) ?? ring.owner(shardKey(key));
     if (owner === undefined) {
       throw new ShardgateError('SHARDGATE_NO_HEALTHY_SHARD', 'no healthy pushgateway available: every configured shard is down or none is configured');
     }
@@ -55,7 +70,6 @@ export class PushProxy {
       this.#deps.metrics.requests.inc({ method, code: '307', shard: owner });
       return;
     }
-    this.#deps.onWrite?.(groupId(key), owner);
     if (method === 'DELETE') this.#fanOutDelete(ring, owner, path);
     this.#deps.metrics.inFlight.inc();
     try {

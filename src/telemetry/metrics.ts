@@ -79,6 +79,53 @@ export class Metrics {
     help: 'Timestamp of the last successful configuration reload.',
     registers: [this.registry],
   });
+  readonly rebalanceRuns = new Counter({
+    name: 'shardgate_rebalance_runs_total',
+    help: 'Rebalance rounds, by trigger (change|sweep) and result (success|partial).',
+    labelNames: ['trigger', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly rebalanceInProgress = new Gauge({
+    name: 'shardgate_rebalance_in_progress',
+    help: 'Whether a rebalance round is running.',
+    registers: [this.registry],
+  });
+  readonly rebalanceDuration = new Histogram({
+    name: 'shardgate_rebalance_duration_seconds',
+    help: 'Duration of rebalance rounds.',
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    registers: [this.registry],
+  });
+  readonly rebalanceMoved = new Counter({
+    name: 'shardgate_rebalance_groups_moved_total',
+    help: 'Groups copied to their owner and deleted from the shard that held them.',
+    registers: [this.registry],
+  });
+  readonly rebalanceDeleted = new Counter({
+    name: 'shardgate_rebalance_strays_deleted_total',
+    help: 'Stale copies deleted (a fresher copy exists on the owner).',
+    registers: [this.registry],
+  });
+  readonly rebalanceSkipped = new Counter({
+    name: 'shardgate_rebalance_skipped_total',
+    help: 'Planned actions left alone because a client wrote the group meanwhile.',
+    registers: [this.registry],
+  });
+  readonly rebalanceFailures = new Counter({
+    name: 'shardgate_rebalance_failures_total',
+    help: 'Rebalance reads or writes that failed; the data stays in place and a later round retries.',
+    registers: [this.registry],
+  });
+  readonly rebalancePendingMoves = new Gauge({
+    name: 'shardgate_rebalance_pending_moves',
+    help: 'Groups still routed to a shard other than their owner, waiting to be moved.',
+    registers: [this.registry],
+  });
+  readonly rebalanceLastSuccess = new Gauge({
+    name: 'shardgate_rebalance_last_success_timestamp_seconds',
+    help: 'When the last rebalance round finished without failures.',
+    registers: [this.registry],
+  });
   readonly buildInfo = new Gauge({
     name: 'shardgate_build_info',
     help: 'A metric with a constant 1 value labelled by version and Node.js version.',

@@ -52,7 +52,7 @@ test('failover to new owners, others untouched, then automatic re-admission', as
   assert.ok(victimGroups.length > 5, 'the victim owns some groups');
   process.kill(victim.pid, 'SIGKILL');
   await waitFor(async () => !(await inRing(gw, victim.target)), { what: 'the dead shard to leave the ring' });
-  assert.match(gw.logs(), /msg="ring members changed"/);
+  assert.match(gw.logs(), /msg="ring published"/);
 
   const during = await owners(gw);
   await pushAll(gw, 2);
