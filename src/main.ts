@@ -95,6 +95,7 @@ async function main(argv: readonly string[]): Promise<number> {
     probe: (t, ms) => client.checkHealthy(t, ms),
     logger: logger.child({ component: 'membership' }),
     metrics,
+    onRecovering: (t) => rebalancer?.request(`recovering ${t}`),
   });
 
   let routing: Routing = { ring: buildRing([]), overrides: new Map(), mode: flags.mode ?? config.mode };
@@ -123,7 +124,8 @@ async function main(argv: readonly string[]): Promise<number> {
           logger: logger.child({ component: 'rebalance' }),
           metrics,
           timeoutMs: Math.max(config.upstream.responseTimeoutMs, 30_000),
-          readable: () => membership.statuses().filter((s) => s.health === 'up').map((s) => s.target),
+          // Up, or answering again while it earns its rise: its stale copies must go now.
+          readable: () => membership.statuses().filter((s) => s.health === 'up' || (s.lastCheck !== null && s.lastError === null)).map((s) => s.target),
           current: () => routing,
           publish,
         },

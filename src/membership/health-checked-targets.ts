@@ -40,12 +40,19 @@ export class HealthCheckedTargets implements Membership {
   readonly #listeners: MembershipListener[] = [];
   readonly #states = new Map<string, TargetState>();
   readonly #draining = new Set<string>();
+  readonly #onRecovering: ((target: string) => void) | undefined;
   #settings: HealthCheckSettings;
   #members: readonly string[] = [];
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
 
-  constructor(opts: { targets: readonly string[]; settings: HealthCheckSettings; probe: HealthProbe; logger: Logger; metrics: Metrics }) {
+  /**
+   * @param opts.onRecovering called at the first successful check of a target
+   *   that is down, before `rise` re-admits it: the moment to clean its stale
+   *   copies, since Prometheus may already be scraping it again.
+   */
+  constructor(opts: { targets: readonly string[]; settings: HealthCheckSettings; probe: HealthProbe; logger: Logger; metrics: Metrics; onRecovering?: (target: string) => void }) {
+    this.#onRecovering = opts.onRecovering;
     this.#probe = opts.probe;
     this.#logger = opts.logger;
     this.#metrics = opts.metrics;
@@ -165,6 +172,10 @@ export class HealthCheckedTargets implements Membership {
       if (state.health === 'unknown' || (state.health === 'up' && state.failures >= this.#settings.fall)) state.health = 'down';
     }
     this.#metrics.shardUp.set({ shard: target }, state.health === 'up' ? 1 : 0);
+    if (error === null && state.health === 'down' && state.successes === 1) {
+      this.#logger.info({ shard: target, rise: this.#settings.rise }, 'shard answers again; re-admission after rise checks');
+      this.#onRecovering?.(target);
+    }
     if (state.health !== before) {
       const level = state.health === 'up' ? 'info' : 'warn';
       this.#logger[level]({ shard: target, from: before, to: state.health, err: error ?? undefined }, 'shard health changed');

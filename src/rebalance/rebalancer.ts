@@ -94,6 +94,11 @@ export class Rebalancer {
     this.#request(trigger);
   }
 
+  /** Runs a round soon without a membership change (a shard answers again, an operator asks). */
+  request(trigger: string): void {
+    this.#request(trigger);
+  }
+
   startSweeping(): void {
     this.#schedule();
   }

@@ -20,7 +20,7 @@ test('an exclusive holder waits for in-flight pushes; pushes arriving meanwhile 
   assert.ok(late, 'a push arriving during the move must wait');
   void late.then(() => order.push('late push proceeds'));
   await Promise.resolve();
-  assert.deepEqual(order, [], 'the move waits for the in-flight push');
+  assert.equal(order.length, 0, 'the move waits for the in-flight push');
   order.push('in-flight push answered');
   locks.releaseShared('g');
   await exclusive;
