@@ -4,8 +4,9 @@
  * on two shards (mid-rebalance, or pushed around shardgate) appears once: the
  * copy with the newer push_time_seconds wins.
  */
-import { type ApiGroup, pushTimeSeconds } from '../upstream/metrics-api.js';
-import { type GroupingKey, groupId } from '../groupingkey/grouping-key.js';
+import { type ApiGroup } from '../upstream/metrics-api.js';
+import { pushTimeOf, readGroupingKey } from '../upstream/group-facts.js';
+import { groupId } from '../groupingkey/grouping-key.js';
 
 export interface ShardRead {
   readonly target: string;
@@ -23,14 +24,16 @@ export function mergeGroups(reads: readonly ShardRead[]): MergedRead {
   let duplicates = 0;
   for (const read of reads) {
     for (const group of read.groups) {
-      const id = groupId(group.labels as GroupingKey);
+      const key = readGroupingKey(group);
+      // A group without a job cannot come from Pushgateway; list it as is.
+      const id = key === undefined ? `invalid:${JSON.stringify(group.labels)}` : groupId(key);
       const seen = byId.get(id);
       if (seen === undefined) {
         byId.set(id, group);
         continue;
       }
       duplicates++;
-      if ((pushTimeSeconds(group) ?? -Infinity) > (pushTimeSeconds(seen) ?? -Infinity)) byId.set(id, group);
+      if ((pushTimeOf(group) ?? -Infinity) > (pushTimeOf(seen) ?? -Infinity)) byId.set(id, group);
     }
   }
   const data = [...byId.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, g]) => g);

@@ -27,9 +27,9 @@
  *   are the same values when the text is PUT to the group's own path.
  */
 import { type ApiFamily, type ApiGroup, type ApiMetric, familiesOf, PUSHGATEWAY_OWN_FAMILIES } from '../upstream/metrics-api.js';
-import { parseGoFloat } from './go-float.js';
+import { parseGoFloat } from '../upstream/go-float.js';
 
-export { groupingKeyOf, pushTimeOf } from './group-facts.js';
+export { groupingKeyOf, pushTimeOf } from '../upstream/group-facts.js';
 
 /** A group the text format cannot reproduce exactly; `message` says which family and why. */
 export class UnrenderableGroupError extends Error {

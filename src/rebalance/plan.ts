@@ -42,7 +42,7 @@
 import { type GroupingKey, groupId, shardKey } from '../groupingkey/grouping-key.js';
 import { type Ring } from '../ring/ring.js';
 import { type ApiGroup } from '../upstream/metrics-api.js';
-import { pushTimeOf, readGroupingKey } from './group-facts.js';
+import { pushTimeOf, readGroupingKey } from '../upstream/group-facts.js';
 
 /** What every reachable shard holds: target -> its groups from /api/v1/metrics. */
 export type Snapshot = ReadonlyMap<string, readonly ApiGroup[]>;

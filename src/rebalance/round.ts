@@ -25,7 +25,7 @@ import { upstreamPath } from '../groupingkey/upstream-path.js';
 import { type Ring } from '../ring/ring.js';
 import { planRebalance, type MoveAction, type RebalanceAction } from './plan.js';
 import { groupToExposition } from './exposition.js';
-import { pushTimeOf, readGroupingKey } from './group-facts.js';
+import { pushTimeOf, readGroupingKey } from '../upstream/group-facts.js';
 import { type GroupLocks } from './group-locks.js';
 import { type RateLimiter } from './rate-limiter.js';
 

@@ -49,11 +49,3 @@ export function familiesOf(group: ApiGroup): Array<[string, ApiFamily]> {
   return out;
 }
 
-/** The group's push_time_seconds value, or undefined when absent or unparsable. */
-export function pushTimeSeconds(group: ApiGroup): number | undefined {
-  const family = group['push_time_seconds'];
-  if (family === null || typeof family !== 'object' || !('metrics' in family)) return undefined;
-  const value = (family as ApiFamily).metrics[0]?.value;
-  const n = value === undefined ? NaN : Number(value);
-  return Number.isFinite(n) ? n : undefined;
-}

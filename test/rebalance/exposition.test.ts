@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { groupToExposition, groupingKeyOf, pushTimeOf, UnrenderableGroupError } from '../../src/rebalance/exposition.js';
-import { InvalidGroupError } from '../../src/rebalance/group-facts.js';
+import { InvalidGroupError } from '../../src/upstream/group-facts.js';
 import { type ApiFamily, type ApiGroup, familiesOf, PUSHGATEWAY_OWN_FAMILIES } from '../../src/upstream/metrics-api.js';
 import { parseTextFormat, type ParsedSample } from './text-format-parser.js';
 

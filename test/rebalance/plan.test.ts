@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { groupId, shardKey, type GroupingKey } from '../../src/groupingkey/grouping-key.js';
 import { buildRing } from '../../src/ring/rendezvous-ring.js';
 import { type ApiGroup } from '../../src/upstream/metrics-api.js';
-import { pushTimeOf } from '../../src/rebalance/group-facts.js';
+import { pushTimeOf } from '../../src/upstream/group-facts.js';
 import { planRebalance, type Owners, type RebalanceAction, summarizePlan } from '../../src/rebalance/plan.js';
 
 /** A group as /api/v1/metrics lists it, with push_time_seconds = `pushTime` (omitted when undefined). */

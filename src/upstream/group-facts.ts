@@ -4,7 +4,7 @@
  * Pure.
  */
 import { type GroupingKey } from '../groupingkey/grouping-key.js';
-import { type ApiGroup, familiesOf } from '../upstream/metrics-api.js';
+import { type ApiGroup, familiesOf } from './metrics-api.js';
 import { parseGoFloat } from './go-float.js';
 
 /** A group whose `labels` cannot be a grouping key (no or empty `job`). */
