@@ -1,11 +1,13 @@
 /**
  * Which request headers travel to the pushgateway. The body is streamed
- * unparsed, so everything that says how to read it (type, encoding, length)
- * goes along; hop-by-hop headers stay behind.
+ * unparsed, so what says how to read it (type, encoding) goes along;
+ * hop-by-hop headers stay behind, and so does content-length: the body is
+ * always re-sent chunked, so that a body cut short by its client can be
+ * completed with bytes Pushgateway rejects (see push-proxy.ts).
  */
 import { type IncomingHttpHeaders } from 'node:http';
 
-const PASSED = ['content-type', 'content-encoding', 'content-length', 'user-agent', 'authorization'] as const;
+const PASSED = ['content-type', 'content-encoding', 'user-agent', 'authorization'] as const;
 
 export function forwardedHeaders(headers: IncomingHttpHeaders, remoteAddress: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};

@@ -8,6 +8,7 @@
  * (the rebalancer would otherwise move it back).
  */
 import { type IncomingMessage, type ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import { type GroupingKey, groupId, shardKey } from '../groupingkey/grouping-key.js';
 import { upstreamPath } from '../groupingkey/upstream-path.js';
 import { type Ring } from '../ring/ring.js';
@@ -88,8 +89,9 @@ export class PushProxy {
       const upstream = await this.#deps.pools.get(owner).request({
         method,
         path,
+        // Always chunked upstream (no content-length), so a poisoned body is a complete request.
         headers: forwardedHeaders(req.headers, req.socket.remoteAddress),
-        body: method === 'DELETE' ? null : req,
+        body: method === 'DELETE' ? null : Readable.from(completeBody(req), { objectMode: false }),
       });
       statusCode = upstream.statusCode;
       const ct = upstream.headers['content-type'];
@@ -120,4 +122,29 @@ export class PushProxy {
         .catch(() => undefined); // best effort: the sweep catches what this misses
     }
   }
+}
+
+/**
+ * Bytes that make any push body unparsable for Pushgateway: a `{` at the
+ * start of a text-format line is an invalid metric name; in a
+ * protobuf-delimited body it announces a message longer than what follows;
+ * after or inside a gzip member it corrupts the stream.
+ */
+const POISON = Buffer.from('\n{');
+
+/**
+ * The request body, passed through chunk by chunk. If the client goes away
+ * before sending all of it, the body sent upstream ends in POISON instead.
+ * Why: Node ends an aborted request's stream like a finished one, and
+ * Pushgateway accepts a body cut at a line boundary, so forwarding the cut
+ * body (or just closing the connection) would apply a truncated push. A
+ * poisoned body is rejected whole (400) and nothing is written.
+ */
+async function* completeBody(req: IncomingMessage): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of req) yield chunk as Buffer;
+  } catch {
+    // The client's connection broke; fall through to the poison.
+  }
+  if (!req.complete) yield POISON;
 }
