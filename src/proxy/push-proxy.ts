@@ -8,7 +8,6 @@
  * (the rebalancer would otherwise move it back).
  */
 import { type IncomingMessage, type ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
 import { type GroupingKey, groupId, shardKey } from '../groupingkey/grouping-key.js';
 import { upstreamPath } from '../groupingkey/upstream-path.js';
 import { type Ring } from '../ring/ring.js';
@@ -19,6 +18,10 @@ import { type Metrics } from '../telemetry/metrics.js';
 import { ShardgateError } from '../http/errors.js';
 import { type GroupLocks } from '../rebalance/group-locks.js';
 import { forwardedHeaders } from './forwarded-headers.js';
+import { readForwardBody } from './request-body.js';
+
+/** Bodies up to this size are read whole before forwarding (see request-body.ts). */
+const BODY_BUFFER_LIMIT = 1024 * 1024;
 
 export type PushMethod = 'PUT' | 'POST' | 'DELETE';
 
@@ -85,13 +88,19 @@ export class PushProxy {
     let statusCode: number;
     let contentType: string | undefined;
     let payload: Buffer;
+    const body = method === 'DELETE' ? undefined : await readForwardBody(req, BODY_BUFFER_LIMIT);
+    if (body?.kind === 'aborted') {
+      // Nothing reaches the pushgateway; the client is gone, so nobody reads an answer.
+      this.#deps.metrics.requests.inc({ method, code: 'client_aborted', shard: owner });
+      res.destroy();
+      return;
+    }
     try {
       const upstream = await this.#deps.pools.get(owner).request({
         method,
         path,
-        // Always chunked upstream (no content-length), so a poisoned body is a complete request.
-        headers: forwardedHeaders(req.headers, req.socket.remoteAddress),
-        body: method === 'DELETE' ? null : Readable.from(completeBody(req), { objectMode: false }),
+        headers: forwardedHeaders(req.headers, req.socket.remoteAddress, body?.kind === 'buffered' ? body.bytes.length : undefined),
+        body: body === undefined ? null : body.kind === 'buffered' ? body.bytes : body.stream,
       });
       statusCode = upstream.statusCode;
       const ct = upstream.headers['content-type'];
@@ -122,29 +131,4 @@ export class PushProxy {
         .catch(() => undefined); // best effort: the sweep catches what this misses
     }
   }
-}
-
-/**
- * Bytes that make any push body unparsable for Pushgateway: a `{` at the
- * start of a text-format line is an invalid metric name; in a
- * protobuf-delimited body it announces a message longer than what follows;
- * after or inside a gzip member it corrupts the stream.
- */
-const POISON = Buffer.from('\n{');
-
-/**
- * The request body, passed through chunk by chunk. If the client goes away
- * before sending all of it, the body sent upstream ends in POISON instead.
- * Why: Node ends an aborted request's stream like a finished one, and
- * Pushgateway accepts a body cut at a line boundary, so forwarding the cut
- * body (or just closing the connection) would apply a truncated push. A
- * poisoned body is rejected whole (400) and nothing is written.
- */
-async function* completeBody(req: IncomingMessage): AsyncGenerator<Buffer> {
-  try {
-    for await (const chunk of req) yield chunk as Buffer;
-  } catch {
-    // The client's connection broke; fall through to the poison.
-  }
-  if (!req.complete) yield POISON;
 }

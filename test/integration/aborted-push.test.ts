@@ -26,7 +26,7 @@ function abortMidBody(port: number, head: string, partialBody: string): Promise<
   });
 }
 
-test('a push aborted mid-body changes nothing (chunked and content-length)', async (t) => {
+test('a push aborted mid-body changes nothing (chunked, content-length, and a streamed large body)', async (t) => {
   const pg = await startPushgateway();
   t.after(() => pg.stop());
   const sg = await startShardgate({ config: `targets: ["${pg.target}"]\n`, waitReady: true });
@@ -36,8 +36,12 @@ test('a push aborted mid-body changes nothing (chunked and content-length)', asy
 
   await abortMidBody(sg.port, 'PUT /metrics/job/aborted HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n', '9\r\nafter 99\n\r\n');
   await abortMidBody(sg.port, 'PUT /metrics/job/aborted HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n', 'after 99\n');
+  // Larger than what shardgate buffers, so it streams: cut at a line boundary.
+  let big = '';
+  for (let i = 0; big.length < 1_500_000; i++) big += `big_metric_${i} ${i}\n`;
+  await abortMidBody(sg.port, `PUT /metrics/job/aborted HTTP/1.1\r\nHost: x\r\nContent-Length: ${big.length + 100}\r\n\r\n`, big);
   // Both aborted requests are answered (whatever the code) on shardgate's side before we look.
-  await waitFor(async () => (await putsAnswered(sg.url)) === 3, { what: 'aborted requests to finish' });
+  await waitFor(async () => (await putsAnswered(sg.url)) === 4, { what: 'aborted requests to finish' });
   const group = await findGroup(pg.url, labels);
   assert.deepEqual(familyNames(group), ['before', 'kept']);
   assert.equal(sampleValue(group, 'before'), '1');
