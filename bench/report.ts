@@ -65,7 +65,7 @@ export function renderMarkdown(r: BenchReport): string {
   if (r.scaleOut) out.push(...scaleOutSection(r.scaleOut, m.cores));
   if (r.gatewayCost) out.push(...gatewaySection(r.gatewayCost));
   if (r.ringQuality) out.push(...ringSection(r.ringQuality));
-  out.push('', '## 4. Rebalance settle time', '', r.rebalanceSettle ? `Not measured yet (issue 4, part 4). Placeholder and hook: bench/rebalance-settle.ts.` : 'Not run.');
+  out.push(...(r.rebalanceSettle ? settleSection(r.rebalanceSettle) : ['', '## 4. Rebalance settle time', '', 'Not run.']));
   for (const p of r.profiles ?? []) out.push(...profileSection(p.name, p.file, p.summary));
   return `${out.join('\n')}\n`;
 }
@@ -202,4 +202,18 @@ const pct = (f: number): string => `${(f * 100).toFixed(2)}%`;
 
 function fmtSeconds(s: number): string {
   return s >= 90 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${s.toFixed(1)} s`;
+}
+
+function settleSection(s: RebalanceSettleResult): string[] {
+  return [
+    '',
+    '## 4. Rebalance settle time',
+    '',
+    `G groups pushed through shardgate onto 3 pushgateways; then a 4th is added by reload. Settle time runs from the reload to the moment no rebalance round is in progress, no group waits to move, and every group is stored exactly once (counted on the pushgateways). Moves are limited to ${s.maxMovesPerSecond}/s (shardgate's default \`rebalance.max_moves_per_second\`). No pushes during the measurement.`,
+    '',
+    table(
+      ['G stored', 'consistency check', 'groups moved', 'on the new shard', 'settle time', 'moves/s'],
+      s.runs.map((r) => [fmtInt(r.groups), r.consistencyCheck ? 'on' : 'off', fmtInt(r.moved), fmtInt(r.onNewShard), `${r.settleSeconds.toFixed(2)} s`, fmtInt(Math.round(r.movesPerSecond))]),
+    ),
+  ];
 }

@@ -22,7 +22,7 @@ import { ProcessSet } from './processes.js';
 import { runScaleOut, type ScaleOutOptions } from './scale-out.js';
 import { runGatewayCost, type GatewayCostOptions } from './gateway-cost.js';
 import { runRingQuality, type RingQualityOptions } from './ring-quality.js';
-import { runRebalanceSettle } from './rebalance-settle.js';
+import { runRebalanceSettle, type RebalanceSettleOptions } from './rebalance-settle.js';
 import { summariseProfile, type ProfileSummary } from './profile-summary.js';
 import { machineInfo } from './machine.js';
 import { allChecks, writeReport, type BenchReport } from './report.js';
@@ -37,18 +37,21 @@ interface Plan {
   readonly scaleOut: Omit<ScaleOutOptions, 'dir' | 'profileDir'>;
   readonly gatewayCost: Omit<GatewayCostOptions, 'dir' | 'profileDir'>;
   readonly ringQuality: RingQualityOptions;
+  readonly rebalanceSettle: Omit<RebalanceSettleOptions, 'dir'>;
 }
 
 const FULL: Plan = {
   scaleOut: { groups: [100, 1000, 10_000], shardCounts: [2, 4, 8], connections: 16, rounds: 2, timing: { warmupSeconds: 2, durationSeconds: 5 }, prefillConcurrency: 16, checkOnPrefillMaxGroups: 1000 },
   gatewayCost: { groups: 1000, connections: 32, rounds: 3, timing: { warmupSeconds: 2, durationSeconds: 5 } },
   ringQuality: { keys: 1_000_000, shardCounts: [3, 10, 100], lookupKeys: 100_000, lookupPasses: 2 },
+  rebalanceSettle: { cases: [{ groups: 1000, consistencyCheck: true }, { groups: 1000, consistencyCheck: false }, { groups: 10_000, consistencyCheck: false }] },
 };
 
 const QUICK: Plan = {
   scaleOut: { ...FULL.scaleOut, groups: [100, 1000], rounds: 1, timing: { warmupSeconds: 1, durationSeconds: 3 } },
   gatewayCost: { ...FULL.gatewayCost, rounds: 1, timing: { warmupSeconds: 1, durationSeconds: 3 } },
   ringQuality: { ...FULL.ringQuality, keys: 100_000, lookupKeys: 20_000, lookupPasses: 2 },
+  rebalanceSettle: { cases: [{ groups: 1000, consistencyCheck: false }] },
 };
 
 interface Args {
@@ -127,7 +130,7 @@ async function main(): Promise<number> {
       await keep('gateway-cost', 'shardgate proxy during suite 2 (peak and half load)', 'shardgate-proxy.cpuprofile');
     }
     if (suites.includes('ring-quality')) report = { ...report, ringQuality: await timed('ring-quality', () => runRingQuality(plan.ringQuality)) };
-    if (suites.includes('rebalance-settle')) report = { ...report, rebalanceSettle: await timed('rebalance-settle', () => runRebalanceSettle(procs)) };
+    if (suites.includes('rebalance-settle')) report = { ...report, rebalanceSettle: await timed('rebalance-settle', () => runRebalanceSettle(procs, { ...plan.rebalanceSettle, dir: join(work, 'rebalance-settle') })) };
   } finally {
     await procs.stopAll();
     await rm(work, { recursive: true, force: true });
