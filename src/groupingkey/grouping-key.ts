@@ -12,7 +12,19 @@ export type GroupingKey = Readonly<Record<string, string>> & { readonly job: str
 
 /** Label names sorted the way Pushgateway sorts them (byte order). */
 export function sortedLabelNames(key: GroupingKey): string[] {
-  return Object.keys(key).sort(compareBytes);
+  const names = Object.keys(key);
+  // Keys from the parser are already in order; skip the sort on the hot path.
+  for (let i = 1; i < names.length; i++) {
+    if (compareBytes(names[i - 1] ?? '', names[i] ?? '') > 0) return names.sort(compareBytes);
+  }
+  return names;
+}
+
+/** A frozen copy of `labels` with its names inserted in sorted order. */
+export function sortedKey(labels: Record<string, string> & { job: string }): GroupingKey {
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(labels).sort(compareBytes)) out[name] = labels[name] ?? '';
+  return Object.freeze(out) as GroupingKey;
 }
 
 /**

@@ -7,7 +7,7 @@
  * Pure: no I/O. Contract: a `key` result is always valid (non-empty job,
  * proper label names), and nothing else ever reaches an upstream.
  */
-import { type GroupingKey } from './grouping-key.js';
+import { type GroupingKey, sortedKey } from './grouping-key.js';
 import { Base64Error, decodeBase64Value } from './base64.js';
 import { cleanPath } from './clean-path.js';
 
@@ -68,7 +68,7 @@ export function routePushPath(rawPath: string, rawQuery = ''): PushRoute {
   if (job === '') throw new GroupingKeyError('job name is required');
   // The path's job always wins over a `job` pair in the label part.
   labels.job = job;
-  return { kind: 'key', key: Object.freeze(labels) as GroupingKey };
+  return { kind: 'key', key: sortedKey(labels as Record<string, string> & { job: string }) };
 }
 
 /** `handler/push.go` splitLabels: "/n1/v1/n2@base64/v2..." into a map; the last repeat wins. */

@@ -71,7 +71,7 @@ export class PushProxy {
     if (mode === 'redirect') {
       res.writeHead(307, { location: `http://${owner}${path}`, 'content-length': 0 });
       res.end();
-      this.#deps.metrics.requests.inc({ method, code: '307', shard: owner });
+      this.#deps.metrics.countRequest(method, '307', owner);
       return;
     }
     if (method === 'DELETE') this.#fanOutDelete(ring, owner, path);
@@ -91,7 +91,7 @@ export class PushProxy {
     const body = method === 'DELETE' ? undefined : await readForwardBody(req, BODY_BUFFER_LIMIT);
     if (body?.kind === 'aborted') {
       // Nothing reaches the pushgateway; the client is gone, so nobody reads an answer.
-      this.#deps.metrics.requests.inc({ method, code: 'client_aborted', shard: owner });
+      this.#deps.metrics.countRequest(method, 'client_aborted', owner);
       res.destroy();
       return;
     }
@@ -109,12 +109,12 @@ export class PushProxy {
     } catch (err) {
       const failure = classifyUpstreamError(owner, err);
       this.#deps.metrics.upstreamErrors.inc({ shard: owner, reason: failure.reason });
-      this.#deps.metrics.requests.inc({ method, code: String(failure.status), shard: owner });
+      this.#deps.metrics.countRequest(method, String(failure.status), owner);
       if (failure.reason !== 'response_timeout') this.#deps.onUnreachable?.(owner);
       throw new ShardgateError(failure.status === 504 ? 'SHARDGATE_UPSTREAM_TIMEOUT' : 'SHARDGATE_UPSTREAM_UNREACHABLE', failure.message);
     }
-    this.#deps.metrics.forwardDuration.observe({ shard: owner }, (performance.now() - started) / 1000);
-    this.#deps.metrics.requests.inc({ method, code: String(statusCode), shard: owner });
+    this.#deps.metrics.observeForward(owner, (performance.now() - started) / 1000);
+    this.#deps.metrics.countRequest(method, String(statusCode), owner);
     const headers: Record<string, string | number> = { 'content-length': payload.length };
     if (contentType) headers['content-type'] = contentType;
     res.writeHead(statusCode, headers);

@@ -26,30 +26,45 @@ export type ForwardBody =
  */
 export const POISON = Buffer.from('\n{');
 
-export async function readForwardBody(req: IncomingMessage, bufferLimit: number): Promise<ForwardBody> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const iterator = req[Symbol.asyncIterator]();
-  try {
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done === true) break;
-      const chunk = next.value as Buffer;
+export function readForwardBody(req: IncomingMessage, bufferLimit: number): Promise<ForwardBody> {
+  // Plain listeners rather than an async iterator: this runs on every push.
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (body: ForwardBody): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onBroken);
+      req.off('close', onClose);
+      resolve(body);
+    };
+    const onData = (chunk: Buffer): void => {
       chunks.push(chunk);
       size += chunk.length;
-      if (size > bufferLimit) return { kind: 'streamed', stream: Readable.from(streamRest(chunks, iterator, req)) };
-    }
-  } catch {
-    return { kind: 'aborted' };
-  }
-  if (!req.complete) return { kind: 'aborted' };
-  return { kind: 'buffered', bytes: chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks, size) };
+      if (size > bufferLimit) {
+        req.pause();
+        done({ kind: 'streamed', stream: Readable.from(streamRest(chunks, req)) });
+      }
+    };
+    const onEnd = (): void => {
+      if (!req.complete) return done({ kind: 'aborted' });
+      done({ kind: 'buffered', bytes: chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks, size) });
+    };
+    const onBroken = (): void => done({ kind: 'aborted' });
+    const onClose = (): void => {
+      if (!req.complete) done({ kind: 'aborted' });
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onBroken);
+    req.on('close', onClose);
+  });
 }
 
-async function* streamRest(head: Buffer[], rest: AsyncIterator<unknown>, req: IncomingMessage): AsyncGenerator<Buffer> {
+async function* streamRest(head: Buffer[], req: IncomingMessage): AsyncGenerator<Buffer> {
   yield* head;
   try {
-    for (let next = await rest.next(); next.done !== true; next = await rest.next()) yield next.value as Buffer;
+    for await (const chunk of req) yield chunk as Buffer;
   } catch {
     // The client's connection broke; fall through to the poison.
   }

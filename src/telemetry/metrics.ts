@@ -133,6 +133,29 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly #requestChildren = new Map<string, { inc(): void }>();
+  readonly #forwardChildren = new Map<string, { observe(v: number): void }>();
+
+  /** requests.inc with the label child cached: this runs on every push. */
+  countRequest(method: string, code: string, shard: string): void {
+    const k = `${method}\u0000${code}\u0000${shard}`;
+    let child = this.#requestChildren.get(k);
+    if (child === undefined) {
+      child = this.requests.labels({ method, code, shard });
+      this.#requestChildren.set(k, child);
+    }
+    child.inc();
+  }
+
+  observeForward(shard: string, seconds: number): void {
+    let child = this.#forwardChildren.get(shard);
+    if (child === undefined) {
+      child = this.forwardDuration.labels({ shard });
+      this.#forwardChildren.set(shard, child);
+    }
+    child.observe(seconds);
+  }
+
   constructor(version: string) {
     collectDefaultMetrics({ register: this.registry });
     this.buildInfo.set({ version, nodejs: process.version }, 1);

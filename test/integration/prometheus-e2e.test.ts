@@ -27,6 +27,8 @@ interface Verdict {
   readonly groupsOnTwoShards: number;
   readonly groupsSeen: number;
   readonly wrongValues: number;
+  /** Diagnostics, not asserted: scrape health and what each pushgateway holds at the end. */
+  readonly debug: unknown;
 }
 
 async function shardState(sg: Shardgate): Promise<Array<{ target: string; in_ring: boolean; drain: { state: string } | null }>> {
@@ -121,10 +123,18 @@ scrape_configs:
         return copies === GROUPS;
       }, { timeoutMs: 30_000, what: 'one copy per group on the pushgateways' });
     }
+    // Prometheus applies discovery changes in batches (every 5 s): wait until both
+    // jobs scrape exactly the discovered shards, each at least once since settling.
     const settledAt = Date.now() / 1000;
+    const discovered = ((await (await fetch(`${sg.url}/api/v1/sd`)).json()) as Array<{ targets: string[] }>).flatMap((g) => g.targets).sort();
     await waitFor(async () => {
-      const newest = await prom.query('min(timestamp(up{job="pushgateway_by_shard"}))');
-      return Number(newest[0]?.value[1] ?? 0) > settledAt + 2;
+      for (const job of ['pushgateway', 'pushgateway_by_shard']) {
+        const up = await prom.query(`timestamp(up{job="${job}"})`);
+        const scraped = up.map((r) => r.metric['instance'] ?? '').sort();
+        if (JSON.stringify(scraped) !== JSON.stringify(discovered)) return false;
+        if (up.some((r) => Number(r.value[1]) <= settledAt + 2)) return false;
+      }
+      return true;
     }, { timeoutMs: 30_000, what: 'prometheus to scrape the settled fleet' });
 
     const resets = Number((await prom.query('sum(resets(e2e_pushes_total[10m]))'))[0]?.value[1] ?? 'NaN');
@@ -133,7 +143,13 @@ scrape_configs:
     const byInstance = new Map(values.map((v) => [v.metric['instance'] ?? '', v.value[1]]));
     let wrong = 0;
     for (let i = 0; i < GROUPS; i++) if (byInstance.get(`g${i}`) !== String(lastOk[i])) wrong++;
-    return { resets, groupsOnTwoShards: twice, groupsSeen: (await prom.query('count by (instance) (e2e_pushes_by_shard)')).length, wrongValues: wrong };
+    const debug = {
+      up: (await prom.query('up')).map((r) => `${r.metric['job'] ?? ''}/${r.metric['instance'] ?? ''}=${r.value[1]}`),
+      held: await Promise.all(pgs.map(async (p) => `${p.target}:${(await groupsOn(p.url)).filter((g) => g.labels['job'] === 'e2e').length}`)),
+      sd: await (await fetch(`${sg.url}/api/v1/sd`)).json(),
+      lastRound: round,
+    };
+    return { resets, groupsOnTwoShards: twice, groupsSeen: (await prom.query('count by (instance) (e2e_pushes_by_shard)')).length, wrongValues: wrong, debug };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   }
@@ -142,7 +158,7 @@ scrape_configs:
 test('with the rebalancer: no reset, every group once, with its last value, through kill, recovery, scale-out and drain', { timeout: 240_000 }, async (t) => {
   const v = await scenario(true);
   t.diagnostic(`rebalancer on: ${JSON.stringify(v)}`);
-  assert.deepEqual(v, { resets: 0, groupsOnTwoShards: 0, groupsSeen: GROUPS, wrongValues: 0 });
+  assert.deepEqual({ ...v, debug: undefined }, { resets: 0, groupsOnTwoShards: 0, groupsSeen: GROUPS, wrongValues: 0, debug: undefined });
 });
 
 test('control: the same checks catch the stale copies when the rebalancer is off', { timeout: 240_000 }, async (t) => {

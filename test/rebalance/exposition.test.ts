@@ -165,7 +165,7 @@ test('round trip: every sample, HELP and TYPE survives rendering and re-reading;
       // Deterministic whatever order the JSON had its keys in.
       assert.equal(groupToExposition(reversed(g)), text);
     }),
-    { numRuns: 400 },
+    { numRuns: 400, ...(process.env['FC_SEED'] ? { seed: Number(process.env['FC_SEED']), path: process.env['FC_PATH'], verbose: 2 } : {}) },
   );
 });
 

@@ -29,7 +29,7 @@ export function parseTextFormat(text: string): Map<string, ParsedFamily> {
   const lines = text === '' ? [] : text.slice(0, -1).split('\n');
   for (const [i, line] of lines.entries()) {
     const where = `line ${i + 1} ${JSON.stringify(line)}`;
-    const comment = /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/.exec(line);
+    const comment = /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/s.exec(line); // s: HELP may hold U+2028 and friends
     if (comment !== null) {
       const [, keyword = '', name = '', rest = ''] = comment;
       const family = families.get(name) ?? { name, help: undefined, type: undefined, samples: [] };
