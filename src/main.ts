@@ -100,9 +100,8 @@ async function main(argv: readonly string[]): Promise<number> {
 
   let routing: Routing = { ring: buildRing([]), overrides: new Map(), mode: flags.mode ?? config.mode };
   const sdFile = flags.sdFile ? new SdFileWriter(flags.sdFile) : undefined;
-  const drainingTargets = (): string[] => membership.statuses().filter((s) => s.draining && s.health === 'up').map((s) => s.target);
   const publishDiscovery = (): void => {
-    sdFile?.write(sdTargetGroups(routing.ring.members, drainingTargets())).catch((err: unknown) => logger.error({ err: errText(err), file: flags.sdFile }, 'cannot write sd file'));
+    sdFile?.write(sdTargetGroups(routing.ring.members, membership.statuses())).catch((err: unknown) => logger.error({ err: errText(err), file: flags.sdFile }, 'cannot write sd file'));
   };
   // The one place the routing changes: the rebalancer (or, with it off, membership) publishes.
   const publish = (next: PublishedRouting): void => {

@@ -26,7 +26,7 @@ export function handleShards(ctx: HttpContext, res: ServerResponse): void {
 }
 
 export function handleSd(ctx: HttpContext, res: ServerResponse): void {
-  sendJson(res, 200, sdTargetGroups(ctx.routing().ring.members, drainingTargets(ctx)));
+  sendJson(res, 200, sdTargetGroups(ctx.routing().ring.members, ctx.membership.statuses()));
 }
 
 export function handleStatus(ctx: HttpContext, res: ServerResponse): void {
@@ -75,8 +75,4 @@ export function requireAdmin(ctx: HttpContext, req: IncomingMessage): void {
   if (!ctx.flags.enableAdminApi) {
     throw new ShardgateError('SHARDGATE_NOT_FOUND', `admin API is disabled (start with --web.enable-admin-api): ${req.method ?? ''} ${req.url ?? ''}`);
   }
-}
-
-function drainingTargets(ctx: HttpContext): string[] {
-  return ctx.membership.statuses().filter((s) => s.draining && s.health === 'up').map((s) => s.target);
 }
