@@ -18,6 +18,7 @@ import { type Metrics } from '../telemetry/metrics.js';
 import { ShardgateError } from '../http/errors.js';
 import { type GroupLocks } from '../rebalance/group-locks.js';
 import { forwardedHeaders } from './forwarded-headers.js';
+import { exchange } from '../upstream/exchange.js';
 import { readForwardBody } from './request-body.js';
 
 /** Bodies up to this size are read whole before forwarding (see request-body.ts). */
@@ -96,16 +97,15 @@ export class PushProxy {
       return;
     }
     try {
-      const upstream = await this.#deps.pools.get(owner).request({
+      const answer = await exchange(this.#deps.pools.get(owner), {
         method,
         path,
         headers: forwardedHeaders(req.headers, req.socket.remoteAddress, body?.kind === 'buffered' ? body.bytes.length : undefined),
         body: body === undefined ? null : body.kind === 'buffered' ? body.bytes : body.stream,
       });
-      statusCode = upstream.statusCode;
-      const ct = upstream.headers['content-type'];
-      contentType = typeof ct === 'string' ? ct : undefined;
-      payload = Buffer.from(await upstream.body.arrayBuffer());
+      statusCode = answer.statusCode;
+      contentType = answer.contentType;
+      payload = answer.body;
     } catch (err) {
       const failure = classifyUpstreamError(owner, err);
       this.#deps.metrics.upstreamErrors.inc({ shard: owner, reason: failure.reason });
