@@ -17,7 +17,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Logger } from '../telemetry/logger.js';
-import { freePort } from './free-port.js';
+import { fleetPorts } from './fleet-ports.js';
 import { checkExtraArgs, formatTarget, PushgatewayProcess, type ProcessExit } from './pushgateway-process.js';
 
 export interface FleetEvent {
@@ -129,7 +129,7 @@ export class LocalFleet {
     if (this.#started) throw new Error('LocalFleet.start() may only be called once');
     this.#started = true;
     await mkdir(this.#opts.dataDir, { recursive: true });
-    const ports = this.#opts.ports ?? (await distinctFreePorts(this.#opts.shards, this.#host));
+    const ports = this.#opts.ports ?? (await fleetPorts(this.#opts.dataDir, this.#opts.shards, this.#host));
     // From here on everything stop() must see (slots, procs, pending launches) is set synchronously.
     if (this.#stopping) throw new Error('LocalFleet was stopped while starting');
     this.#slots = ports.map((port, index) => ({
@@ -260,11 +260,3 @@ export class LocalFleet {
 }
 
 /** `n` distinct free ports. Each probe closes its socket, so repeats are possible and skipped. */
-async function distinctFreePorts(n: number, host: string): Promise<number[]> {
-  const ports = new Set<number>();
-  for (let attempts = 0; ports.size < n; attempts++) {
-    if (attempts > n * 10) throw new Error(`could not find ${n} distinct free ports on ${host}`);
-    ports.add(await freePort(host));
-  }
-  return [...ports];
-}

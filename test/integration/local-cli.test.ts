@@ -49,11 +49,25 @@ test('shardgate local: routes to its fleet, restarts a killed child, stops them 
   assert.match(sg.logs(), /restart/);
 
   const live = await pidsMentioning(dataDir);
+  const targets = await shardTargets(sg.url);
   sg.signal('SIGTERM');
   assert.equal(await sg.exited, 0);
   assert.deepEqual(await pidsMentioning(dataDir), [], 'no pushgateway outlives shardgate');
   for (const pid of live) assert.throws(() => process.kill(pid, 0), /ESRCH/);
+
+  // Started again on the same data dir: same addresses (so the same ring), data kept.
+  const again = await startShardgate({ args: ['local', '--shards=3', `--data.dir=${dataDir}`], waitReady: true });
+  t.after(() => again.stop());
+  await waitFor(async () => (await shardsUp(again.url)) === 3, { what: '3 shards up again' });
+  assert.deepEqual(await shardTargets(again.url), targets);
+  const kept = (await (await fetch(`${again.url}/api/v1/metrics`)).json()) as { data: Array<{ labels: Record<string, string> }> };
+  assert.ok(kept.data.some((g) => g.labels['job'] === 'local'), 'the pushed group survived the restart');
 });
+
+async function shardTargets(url: string): Promise<string[]> {
+  const body = (await (await fetch(`${url}/api/v1/shards`)).json()) as { data: Array<{ target: string }> };
+  return body.data.map((s) => s.target).sort();
+}
 
 test('shardgate local without a pushgateway binary says what to install', async () => {
   await assert.rejects(
