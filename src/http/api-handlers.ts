@@ -45,7 +45,8 @@ export function handleStatus(ctx: HttpContext, res: ServerResponse): void {
 }
 
 export async function handleMergedMetrics(ctx: HttpContext, res: ServerResponse): Promise<void> {
-  const members = ctx.routing().ring.members;
+  // Every healthy shard, not only ring members: a draining shard still holds groups until it is empty.
+  const members = ctx.membership.statuses().filter((s) => s.health === 'up').map((s) => s.target);
   const results = await Promise.allSettled(members.map((t) => ctx.client.listGroups(t, ctx.readTimeoutMs)));
   const reads: ShardRead[] = [];
   const warnings: string[] = [];
