@@ -52,7 +52,14 @@ export interface RoundResult {
   readonly remaining: ReadonlyMap<string, number>;
 }
 
-const BATCH = 100;
+/**
+ * Actions per batch: each batch re-reads its source's whole store, so a
+ * batch covers at least a tenth of that store (at most ~10 re-reads per
+ * source and round) and at least 100 actions. Pushes to a batch's groups
+ * wait while it runs, so batches are not made larger than that.
+ */
+const MIN_BATCH = 100;
+const batchSize = (storeSize: number): number => Math.max(MIN_BATCH, Math.ceil(storeSize / 10));
 
 export async function runRound(deps: RoundDeps, next: Ring, sources: readonly string[]): Promise<RoundResult> {
   const failures: string[] = [];
@@ -64,7 +71,8 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
 
   // A. stale copies go first: nothing may expose them once the ring changes.
   const deletes = plan.filter((a) => a.kind === 'delete-stray');
-  await inBatches(deps, deletes, async (action, current) => {
+  const sizes = new Map([...snapshot].map(([t, r]) => [t, batchSize(r.groups.length)]));
+  await inBatches(deps, sizes, deletes, async (action, current) => {
     if (current === undefined) return;
     if (pushTimeOf(current) !== action.pushTime) return void counts.skipped++;
     await deps.client.delete(action.from, upstreamPath(action.key), deps.timeoutMs);
@@ -111,7 +119,7 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
 
   // C. moves (and demoted deletes), batched per source.
   const work: RebalanceAction[] = [...ready, ...demoted];
-  await inBatches(deps, work, async (action, current) => {
+  await inBatches(deps, sizes, work, async (action, current) => {
     const id = groupId(action.key);
     if (current === undefined) return deps.settle(id);
     if (action.kind === 'delete-stray') {
@@ -146,6 +154,7 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
  */
 async function inBatches(
   deps: RoundDeps,
+  batchSizes: ReadonlyMap<string, number>,
   actions: readonly RebalanceAction[],
   act: (action: RebalanceAction, current: ApiGroup | undefined) => Promise<void>,
   failures: string[],
@@ -153,7 +162,10 @@ async function inBatches(
   const batches: RebalanceAction[][] = [];
   const bySource = new Map<string, RebalanceAction[]>();
   for (const a of actions) bySource.set(a.from, [...(bySource.get(a.from) ?? []), a]);
-  for (const list of bySource.values()) for (let i = 0; i < list.length; i += BATCH) batches.push(list.slice(i, i + BATCH));
+  for (const [source, list] of bySource) {
+    const size = batchSizes.get(source) ?? MIN_BATCH;
+    for (let i = 0; i < list.length; i += size) batches.push(list.slice(i, i + size));
+  }
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let b = batches[next++]; b !== undefined; b = batches[next++]) {
