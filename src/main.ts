@@ -84,15 +84,18 @@ async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
 
-  // Pushes and background work (health checks, reads, rebalancing) use
-  // separate connection pools, so a push backlog never delays a health check.
+  // Pushes, background work (reads, rebalancing) and health checks use
+  // separate connection pools, so neither a push backlog nor a rebalance
+  // ever delays a health check.
   const pushPools = new UpstreamPools(config.upstream);
   const controlPools = new UpstreamPools({ ...config.upstream, maxConnections: 4 });
+  const healthPools = new UpstreamPools({ ...config.upstream, maxConnections: 1 });
   const client = new PushgatewayClient(controlPools);
+  const healthClient = new PushgatewayClient(healthPools);
   const membership = new HealthCheckedTargets({
     targets,
     settings: config.healthCheck,
-    probe: (t, ms) => client.checkHealthy(t, ms),
+    probe: (t, ms) => healthClient.checkHealthy(t, ms),
     logger: logger.child({ component: 'membership' }),
     metrics,
     onRecovering: (t) => rebalancer?.request(`recovering ${t}`),
@@ -156,6 +159,7 @@ async function main(argv: readonly string[]): Promise<number> {
       for (const notice of next.notices) logger.warn({ file: flags.configFile }, notice);
       pushPools.setTimeouts(next.upstream);
       controlPools.setTimeouts({ ...next.upstream, maxConnections: 4 });
+      healthPools.setTimeouts({ ...next.upstream, maxConnections: 1 });
       routing = { ...routing, mode: flags.mode ?? next.mode };
       if (rebalancer) rebalancer.settings = next.rebalance;
       if (next.rebalance.enabled !== config.rebalance.enabled) logger.warn('rebalance.enabled changed: takes effect on restart');
@@ -164,6 +168,7 @@ async function main(argv: readonly string[]): Promise<number> {
         await membership.setTargets(next.targets, next.healthCheck);
         pushPools.retain(next.targets);
         controlPools.retain(next.targets);
+        healthPools.retain(next.targets);
       } else {
         await membership.setTargets(targets, next.healthCheck);
       }
@@ -240,7 +245,7 @@ async function main(argv: readonly string[]): Promise<number> {
     await closed;
     clearInterval(idle);
     clearTimeout(force);
-    await Promise.all([pushPools.close(), controlPools.close()]);
+    await Promise.all([pushPools.close(), controlPools.close(), healthPools.close()]);
     await fleet?.stop();
     logger.info('shardgate stopped');
     resolveExit(0);
