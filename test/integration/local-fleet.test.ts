@@ -10,6 +10,7 @@ import { findPushgatewayBinary } from '../../src/local/pushgateway-binary.js';
 import { PushgatewayProcess, PushgatewayStartError } from '../../src/local/pushgateway-process.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { type MetricsApiResponse } from '../../src/upstream/metrics-api.js';
+import { isGone } from '../support/process-state.js';
 
 const binary = findPushgatewayBinary();
 
@@ -38,14 +39,6 @@ async function healthy(target: string): Promise<boolean> {
   }
 }
 
-function isGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return err instanceof Error && 'code' in err && err.code === 'ESRCH';
-  }
-}
 
 async function groupsOf(target: string): Promise<MetricsApiResponse['data']> {
   const res = await fetch(`http://${target}/api/v1/metrics`);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { freePort } from '../../src/local/free-port.js';
 import { findPushgatewayBinary } from '../../src/local/pushgateway-binary.js';
 import { PushgatewayProcess, PushgatewayStartError } from '../../src/local/pushgateway-process.js';
+import { isGone } from '../support/process-state.js';
 
 const binary = findPushgatewayBinary();
 
@@ -15,14 +16,6 @@ async function tempDir(t: TestContext): Promise<string> {
   return dir;
 }
 
-function isGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return err instanceof Error && 'code' in err && err.code === 'ESRCH';
-  }
-}
 
 test('start() resolves once healthy; SIGTERM stop persists data and reaps the child', async (t) => {
   const dir = await tempDir(t);
