@@ -20,6 +20,7 @@ import { createRouter } from './http/router.js';
 import { sdTargetGroups } from './discovery/http-sd.js';
 import { SdFileWriter } from './discovery/sd-file-writer.js';
 import { findPushgatewayBinary } from './local/pushgateway-binary.js';
+import { errorMessage } from './upstream/upstream-error.js';
 import { LocalFleet } from './local/local-fleet.js';
 import { GroupLocks } from './rebalance/group-locks.js';
 import { Rebalancer, type PublishedRouting } from './rebalance/rebalancer.js';
@@ -51,7 +52,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     config = await readConfig();
   } catch (err) {
-    logger.error({ err: errText(err) }, 'cannot load configuration');
+    logger.error({ err: errorMessage(err) }, 'cannot load configuration');
     return 1;
   }
   for (const notice of config.notices) logger.warn({ file: flags.configFile }, notice);
@@ -67,7 +68,7 @@ async function main(argv: readonly string[]): Promise<number> {
     try {
       binary = findPushgatewayBinary(flags.pushgatewayBinary);
     } catch (err) {
-      logger.error({ err: errText(err) }, 'cannot start the local fleet');
+      logger.error({ err: errorMessage(err) }, 'cannot start the local fleet');
       return 1;
     }
     if (config.targets.length > 0) logger.warn({ targets: config.targets.join(',') }, 'local mode routes to its own fleet; the targets in the config file are ignored');
@@ -75,7 +76,7 @@ async function main(argv: readonly string[]): Promise<number> {
     try {
       targets = await fleet.start();
     } catch (err) {
-      logger.error({ err: errText(err) }, 'local fleet failed to start');
+      logger.error({ err: errorMessage(err) }, 'local fleet failed to start');
       await fleet.stop();
       return 1;
     }
@@ -88,8 +89,9 @@ async function main(argv: readonly string[]): Promise<number> {
   // separate connection pools, so neither a push backlog nor a rebalance
   // ever delays a health check.
   const pushPools = new UpstreamPools(config.upstream);
-  const controlPools = new UpstreamPools({ ...config.upstream, maxConnections: 4 });
-  const healthPools = new UpstreamPools({ ...config.upstream, maxConnections: 1 });
+  const controlPools = new UpstreamPools(config.upstream, { maxConnections: 4 });
+  const healthPools = new UpstreamPools(config.upstream, { maxConnections: 1 });
+  const allPools = [pushPools, controlPools, healthPools];
   const client = new PushgatewayClient(controlPools);
   const healthClient = new PushgatewayClient(healthPools);
   const membership = new HealthCheckedTargets({
@@ -104,7 +106,7 @@ async function main(argv: readonly string[]): Promise<number> {
   let routing: Routing = { ring: buildRing([]), overrides: new Map(), mode: flags.mode ?? config.mode };
   const sdFile = flags.sdFile ? new SdFileWriter(flags.sdFile) : undefined;
   const publishDiscovery = (): void => {
-    sdFile?.write(sdTargetGroups(routing.ring.members, membership.statuses())).catch((err: unknown) => logger.error({ err: errText(err), file: flags.sdFile }, 'cannot write sd file'));
+    sdFile?.write(sdTargetGroups(routing.ring.members, membership.statuses())).catch((err: unknown) => logger.error({ err: errorMessage(err), file: flags.sdFile }, 'cannot write sd file'));
   };
   // The one place the routing changes: the rebalancer (or, with it off, membership) publishes.
   const publish = (next: PublishedRouting): void => {
@@ -157,18 +159,14 @@ async function main(argv: readonly string[]): Promise<number> {
     try {
       const next = await readConfig();
       for (const notice of next.notices) logger.warn({ file: flags.configFile }, notice);
-      pushPools.setTimeouts(next.upstream);
-      controlPools.setTimeouts({ ...next.upstream, maxConnections: 4 });
-      healthPools.setTimeouts({ ...next.upstream, maxConnections: 1 });
+      for (const pools of allPools) pools.setTimeouts(next.upstream);
       routing = { ...routing, mode: flags.mode ?? next.mode };
       if (rebalancer) rebalancer.settings = next.rebalance;
       if (next.rebalance.enabled !== config.rebalance.enabled) logger.warn('rebalance.enabled changed: takes effect on restart');
       if (fleet === undefined) {
         if (next.targets.length === 0) throw new ConfigError('no pushgateway targets configured');
         await membership.setTargets(next.targets, next.healthCheck);
-        pushPools.retain(next.targets);
-        controlPools.retain(next.targets);
-        healthPools.retain(next.targets);
+        for (const pools of allPools) pools.retain(next.targets);
       } else {
         await membership.setTargets(targets, next.healthCheck);
       }
@@ -179,8 +177,8 @@ async function main(argv: readonly string[]): Promise<number> {
       logger.info({ file: flags.configFile, targets: (fleet ? targets : next.targets).length, mode: routing.mode }, 'configuration reloaded');
     } catch (err) {
       metrics.configReloadSuccess.set(0);
-      logger.error({ file: flags.configFile, err: errText(err) }, 'configuration reload failed; keeping the previous configuration');
-      throw err instanceof ConfigError ? err : new ConfigError(errText(err));
+      logger.error({ file: flags.configFile, err: errorMessage(err) }, 'configuration reload failed; keeping the previous configuration');
+      throw err instanceof ConfigError ? err : new ConfigError(errorMessage(err));
     }
   };
 
@@ -195,7 +193,7 @@ async function main(argv: readonly string[]): Promise<number> {
       flags,
       build: { version: VERSION, nodejs: process.version },
       startTime: new Date(),
-      readTimeoutMs: config.upstream.responseTimeoutMs,
+      readTimeoutMs: () => config.upstream.responseTimeoutMs,
       reload,
       quit: () => void shutdown('quit'),
       drainStatus: (t) => rebalancer?.drainState(t) ?? null,
@@ -220,7 +218,7 @@ async function main(argv: readonly string[]): Promise<number> {
       server.listen(port, host, () => resolve());
     });
   } catch (err) {
-    logger.error({ err: errText(err), address: `${host ?? ''}:${port}` }, 'cannot listen');
+    logger.error({ err: errorMessage(err), address: `${host ?? ''}:${port}` }, 'cannot listen');
     membership.stop();
     await fleet?.stop();
     return 1;
@@ -245,7 +243,7 @@ async function main(argv: readonly string[]): Promise<number> {
     await closed;
     clearInterval(idle);
     clearTimeout(force);
-    await Promise.all([pushPools.close(), controlPools.close(), healthPools.close()]);
+    await Promise.all(allPools.map((pools) => pools.close()));
     await fleet?.stop();
     logger.info('shardgate stopped');
     resolveExit(0);
@@ -254,10 +252,6 @@ async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGHUP', () => void reload().catch(() => undefined));
   return exited;
-}
-
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 main(process.argv.slice(2)).then(

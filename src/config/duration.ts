@@ -19,17 +19,3 @@ export function parseDuration(s: string): number | undefined {
   });
   return total;
 }
-
-export function formatDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  if (ms % 1000 !== 0) return `${ms}ms`;
-  let s = ms / 1000;
-  let out = '';
-  for (const [unit, size] of [['h', 3600], ['m', 60]] as const) {
-    if (s >= size) {
-      out += `${Math.floor(s / size)}${unit}`;
-      s %= size;
-    }
-  }
-  return s > 0 ? `${out}${s}s` : out;
-}

@@ -54,10 +54,6 @@ export function groupId(key: GroupingKey): string {
   return out;
 }
 
-export function sameGroup(a: GroupingKey, b: GroupingKey): boolean {
-  return groupId(a) === groupId(b);
-}
-
 /** Plain-object view, labels sorted, for JSON answers and logs. */
 export function toSortedRecord(key: GroupingKey): Record<string, string> {
   const out: Record<string, string> = {};

@@ -47,7 +47,7 @@ export function handleStatus(ctx: HttpContext, res: ServerResponse): void {
 export async function handleMergedMetrics(ctx: HttpContext, res: ServerResponse): Promise<void> {
   // Every healthy shard, not only ring members: a draining shard still holds groups until it is empty.
   const members = ctx.membership.statuses().filter((s) => s.health === 'up').map((s) => s.target);
-  const results = await Promise.allSettled(members.map((t) => ctx.client.listGroups(t, ctx.readTimeoutMs)));
+  const results = await Promise.allSettled(members.map((t) => ctx.client.listGroups(t, ctx.readTimeoutMs())));
   const reads: ShardRead[] = [];
   const warnings: string[] = [];
   results.forEach((r, i) => {
@@ -62,7 +62,7 @@ export async function handleMergedMetrics(ctx: HttpContext, res: ServerResponse)
 export async function handleWipe(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   requireAdmin(ctx, req);
   const targets = ctx.membership.statuses().map((s) => s.target);
-  const results = await Promise.allSettled(targets.map((t) => ctx.client.wipe(t, ctx.readTimeoutMs)));
+  const results = await Promise.allSettled(targets.map((t) => ctx.client.wipe(t, ctx.readTimeoutMs())));
   const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${targets[i] ?? ''}: ${errorMessage(r.reason)}`] : []));
   ctx.logger.warn({ shards: targets.length, failed: failed.length }, 'admin wipe fanned out to every shard');
   if (failed.length > 0) sendText(res, 502, `wipe failed on ${failed.length} of ${targets.length} shards: ${failed.join('; ')}`);

@@ -20,7 +20,7 @@ export interface HttpContext {
   readonly build: { readonly version: string; readonly nodejs: string };
   readonly startTime: Date;
   /** Deadline for reads and admin fan-outs to one pushgateway. */
-  readonly readTimeoutMs: number;
+  readonly readTimeoutMs: () => number;
   /** Re-reads the config file; rejects with ConfigError and keeps the old one. */
   readonly reload: () => Promise<void>;
   /** Starts a graceful shutdown. */

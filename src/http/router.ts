@@ -6,6 +6,7 @@
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { routePushPath } from '../groupingkey/push-path.js';
 import { shardKey, toSortedRecord } from '../groupingkey/grouping-key.js';
+import { pushTarget } from '../proxy/push-target.js';
 import { type HttpContext } from './http-context.js';
 import { ShardgateError, toHttpError } from './errors.js';
 import { sendJson, sendRedirect, sendText } from './respond.js';
@@ -36,15 +37,15 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
   if (path.startsWith('/metrics/')) return pushPath(ctx, req, res, method, path, query);
   switch (path) {
     case '/metrics':
-      return ownMetrics(ctx, res, method);
+      return allow(method, ['GET', 'HEAD'], () => ownMetrics(ctx, res));
     case '/-/healthy':
       return sendText(res, 200, 'OK');
     case '/-/ready':
       return ctx.routing().ring.members.length > 0 ? sendText(res, 200, 'OK') : sendText(res, 503, 'no healthy pushgateway in the ring');
     case '/-/reload':
-      return reload(ctx, req, res, method);
+      return allow(method, ['POST', 'PUT'], () => reload(ctx, req, res));
     case '/-/quit':
-      return quit(ctx, res, method);
+      return allow(method, ['POST', 'PUT'], () => quit(ctx, res));
     case '/api/v1/shards':
       return allow(method, ['GET'], () => handleShards(ctx, res));
     case '/api/v1/status':
@@ -74,33 +75,33 @@ async function pushPath(ctx: HttpContext, req: IncomingMessage, res: ServerRespo
       return ctx.proxy.handle(req, res, method, r.key);
     case 'GET':
     case 'HEAD': {
-      // The original system's lookup, as JSON: which shard owns this key.
-      const owner = ctx.routing().ring.owner(shardKey(r.key));
-      return sendJson(res, owner === undefined ? 503 : 200, { grouping_key: toSortedRecord(r.key), shard: owner ?? null });
+      // The original system's lookup, as JSON: where a push of this key goes now
+      // (`shard`), and its owner on the ring (differs only while the group waits to move).
+      const routing = ctx.routing();
+      const shard = pushTarget(routing, r.key);
+      const owner = routing.ring.owner(shardKey(r.key));
+      return sendJson(res, shard === undefined ? 503 : 200, { grouping_key: toSortedRecord(r.key), shard: shard ?? null, owner: owner ?? null });
     }
     default:
-      return sendText(res, 405, 'Method Not Allowed');
+      throw new ShardgateError('SHARDGATE_METHOD_NOT_ALLOWED', 'Method Not Allowed');
   }
 }
 
-async function ownMetrics(ctx: HttpContext, res: ServerResponse, method: string): Promise<void> {
-  if (method !== 'GET' && method !== 'HEAD') return sendText(res, 405, 'Method Not Allowed');
+async function ownMetrics(ctx: HttpContext, res: ServerResponse): Promise<void> {
   const body = await ctx.metrics.registry.metrics();
   res.writeHead(200, { 'content-type': ctx.metrics.registry.contentType, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
-async function reload(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
-  if (method !== 'POST' && method !== 'PUT') return sendText(res, 405, 'Method Not Allowed');
-  if (!ctx.flags.enableLifecycle) return sendText(res, 403, 'Lifecycle API is not enabled.');
+async function reload(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  requireLifecycle(ctx);
   req.resume();
   await ctx.reload();
   sendText(res, 200, 'OK');
 }
 
-function quit(ctx: HttpContext, res: ServerResponse, method: string): void {
-  if (method !== 'POST' && method !== 'PUT') return sendText(res, 405, 'Method Not Allowed');
-  if (!ctx.flags.enableLifecycle) return sendText(res, 403, 'Lifecycle API is not enabled.');
+function quit(ctx: HttpContext, res: ServerResponse): void {
+  requireLifecycle(ctx);
   sendText(res, 200, 'Requesting termination... Goodbye!');
   ctx.quit();
 }
@@ -113,6 +114,11 @@ function drain(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, meth
   const state = ctx.drain(target, method === 'POST');
   if (state === undefined) throw new ShardgateError('SHARDGATE_UNKNOWN_TARGET', `unknown target ${target}`);
   sendJson(res, 202, { status: 'success', data: state });
+}
+
+/** Prometheus' answer when the lifecycle API is off. */
+function requireLifecycle(ctx: HttpContext): void {
+  if (!ctx.flags.enableLifecycle) throw new ShardgateError('SHARDGATE_FORBIDDEN', 'Lifecycle API is not enabled.');
 }
 
 async function allow(method: string, allowed: readonly string[], handler: () => void | Promise<void>): Promise<void> {

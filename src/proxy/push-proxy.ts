@@ -1,14 +1,15 @@
 /**
  * The hot path: a push (PUT/POST/DELETE) for a parsed grouping key goes to
- * the key's owner. Proxy mode streams the body through unparsed and returns
- * the pushgateway's status and body unchanged; redirect mode answers 307.
+ * the key's owner. Proxy mode forwards the body unparsed (see
+ * request-body.ts for when it is buffered) and returns the pushgateway's
+ * status and body unchanged; redirect mode answers 307.
  *
  * DELETE also goes, best effort, to every other ring member: a copy of the
  * group left there by an earlier owner must not outlive the client's delete
  * (the rebalancer would otherwise move it back).
  */
 import { type IncomingMessage, type ServerResponse } from 'node:http';
-import { type GroupingKey, groupId, shardKey } from '../groupingkey/grouping-key.js';
+import { type GroupingKey, groupId } from '../groupingkey/grouping-key.js';
 import { upstreamPath } from '../groupingkey/upstream-path.js';
 import { type Ring } from '../ring/ring.js';
 import { type Mode } from '../config/config.js';
@@ -18,7 +19,9 @@ import { type Metrics } from '../telemetry/metrics.js';
 import { ShardgateError } from '../http/errors.js';
 import { type GroupLocks } from '../rebalance/group-locks.js';
 import { forwardedHeaders } from './forwarded-headers.js';
-import { exchange } from '../upstream/exchange.js';
+import { exchange, type Exchange } from '../upstream/exchange.js';
+import { sendRedirect } from '../http/respond.js';
+import { pushTarget, type RoutingTable } from './push-target.js';
 import { readForwardBody } from './request-body.js';
 
 /** Bodies up to this size are read whole before forwarding (see request-body.ts). */
@@ -26,10 +29,7 @@ const BODY_BUFFER_LIMIT = 1024 * 1024;
 
 export type PushMethod = 'PUT' | 'POST' | 'DELETE';
 
-export interface Routing {
-  readonly ring: Ring;
-  /** groupId → shard that still holds a group the rebalancer has not moved yet. */
-  readonly overrides: ReadonlyMap<string, string>;
+export interface Routing extends RoutingTable {
   readonly mode: Mode;
 }
 
@@ -63,19 +63,18 @@ export class PushProxy {
 
   async #route(req: IncomingMessage, res: ServerResponse, method: PushMethod, key: GroupingKey, id: string): Promise<void> {
     // Read the routing only once the lock is held: a move that just finished has updated it.
-    const { ring, overrides, mode } = this.#deps.routing();
-    const owner = (overrides.size > 0 ? overrides.get(id) : undefined) ?? ring.owner(shardKey(key));
+    const routing = this.#deps.routing();
+    const owner = pushTarget(routing, key, id);
     if (owner === undefined) {
       throw new ShardgateError('SHARDGATE_NO_HEALTHY_SHARD', 'no healthy pushgateway available: every configured shard is down or none is configured');
     }
     const path = upstreamPath(key);
-    if (mode === 'redirect') {
-      res.writeHead(307, { location: `http://${owner}${path}`, 'content-length': 0 });
-      res.end();
+    if (routing.mode === 'redirect') {
+      sendRedirect(res, 307, `http://${owner}${path}`);
       this.#deps.metrics.countRequest(method, '307', owner);
       return;
     }
-    if (method === 'DELETE') this.#fanOutDelete(ring, owner, path);
+    if (method === 'DELETE') this.#fanOutDelete(routing.ring, owner, path);
     this.#deps.metrics.inFlight.inc();
     try {
       await this.#forward(req, res, method, owner, path);
@@ -86,9 +85,6 @@ export class PushProxy {
 
   async #forward(req: IncomingMessage, res: ServerResponse, method: PushMethod, owner: string, path: string): Promise<void> {
     const started = performance.now();
-    let statusCode: number;
-    let contentType: string | undefined;
-    let payload: Buffer;
     const body = method === 'DELETE' ? undefined : await readForwardBody(req, BODY_BUFFER_LIMIT);
     if (body?.kind === 'aborted') {
       // Nothing reaches the pushgateway; the client is gone, so nobody reads an answer.
@@ -96,16 +92,14 @@ export class PushProxy {
       res.destroy();
       return;
     }
+    let answer: Exchange;
     try {
-      const answer = await exchange(this.#deps.pools.get(owner), {
+      answer = await exchange(this.#deps.pools.get(owner), {
         method,
         path,
         headers: forwardedHeaders(req.headers, req.socket.remoteAddress, body?.kind === 'buffered' ? body.bytes.length : undefined),
         body: body === undefined ? null : body.kind === 'buffered' ? body.bytes : body.stream,
       });
-      statusCode = answer.statusCode;
-      contentType = answer.contentType;
-      payload = answer.body;
     } catch (err) {
       const failure = classifyUpstreamError(owner, err);
       this.#deps.metrics.upstreamErrors.inc({ shard: owner, reason: failure.reason });
@@ -114,21 +108,18 @@ export class PushProxy {
       throw new ShardgateError(failure.status === 504 ? 'SHARDGATE_UPSTREAM_TIMEOUT' : 'SHARDGATE_UPSTREAM_UNREACHABLE', failure.message);
     }
     this.#deps.metrics.observeForward(owner, (performance.now() - started) / 1000);
-    this.#deps.metrics.countRequest(method, String(statusCode), owner);
-    const headers: Record<string, string | number> = { 'content-length': payload.length };
-    if (contentType) headers['content-type'] = contentType;
-    res.writeHead(statusCode, headers);
-    res.end(payload);
+    this.#deps.metrics.countRequest(method, String(answer.statusCode), owner);
+    const headers: Record<string, string | number> = { 'content-length': answer.body.length };
+    if (answer.contentType) headers['content-type'] = answer.contentType;
+    res.writeHead(answer.statusCode, headers);
+    res.end(answer.body);
   }
 
   #fanOutDelete(ring: Ring, owner: string, path: string): void {
     for (const member of ring.members) {
       if (member === owner) continue;
-      this.#deps.pools
-        .get(member)
-        .request({ method: 'DELETE', path })
-        .then((r) => r.body.dump())
-        .catch(() => undefined); // best effort: the sweep catches what this misses
+      // Best effort: the sweep catches what this misses.
+      exchange(this.#deps.pools.get(member), { method: 'DELETE', path, headers: {}, body: null }).catch(() => undefined);
     }
   }
 }

@@ -91,12 +91,7 @@ export class Rebalancer {
     if (dead.length > 0 || stranded) {
       this.#deps.publish({ ring: buildRing(ring.members.filter((m) => !dead.includes(m))), overrides: this.#overrides });
     }
-    this.#request(trigger);
-  }
-
-  /** Runs a round soon without a membership change (a shard answers again, an operator asks). */
-  request(trigger: string): void {
-    this.#request(trigger);
+    this.request(trigger);
   }
 
   startSweeping(): void {
@@ -124,7 +119,8 @@ export class Rebalancer {
     return { target, state: d.remaining === 0 ? 'drained' : 'draining', groups_remaining: d.remaining, since: d.since.toISOString() };
   }
 
-  #request(trigger: string): void {
+  /** Runs a round soon (after the current one): a change, a sweep, a shard that answers again. */
+  request(trigger: string): void {
     this.#dirty = true;
     this.#trigger = trigger;
     if (!this.#running && !this.#stopped) this.#running = this.#loop().finally(() => (this.#running = undefined));
@@ -134,7 +130,7 @@ export class Rebalancer {
     clearTimeout(this.#timer);
     if (this.#stopped) return;
     this.#timer = setTimeout(() => {
-      this.#request('sweep');
+      this.request('sweep');
       this.#schedule();
     }, this.#settings.sweepIntervalMs);
     this.#timer.unref();
@@ -213,7 +209,7 @@ export class Rebalancer {
 
   #retrySoon(): void {
     if (this.#stopped) return;
-    const t = setTimeout(() => this.#request('retry'), Math.min(5000, this.#settings.sweepIntervalMs));
+    const t = setTimeout(() => this.request('retry'), Math.min(5000, this.#settings.sweepIntervalMs));
     t.unref();
   }
 }

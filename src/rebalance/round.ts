@@ -69,15 +69,19 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
   const held = new Map([...snapshot].map(([t, r]) => [t, r.groups.length]));
   const removed = (target: string): void => void held.set(target, (held.get(target) ?? 1) - 1);
 
-  // A. stale copies go first: nothing may expose them once the ring changes.
-  const deletes = plan.filter((a) => a.kind === 'delete-stray');
-  const sizes = new Map([...snapshot].map(([t, r]) => [t, batchSize(r.groups.length)]));
-  await inBatches(deps, sizes, deletes, async (action, current) => {
-    if (current === undefined) return;
+  /** Deletes the copy on `from` unless it was written since it was planned on. */
+  const deleteIfUnchanged = async (action: RebalanceAction, current: ApiGroup): Promise<void> => {
     if (pushTimeOf(current) !== action.pushTime) return void counts.skipped++;
     await deps.client.delete(action.from, upstreamPath(action.key), deps.timeoutMs);
     counts.deleted++;
     removed(action.from);
+  };
+
+  // A. stale copies go first: nothing may expose them once the ring changes.
+  const deletes = plan.filter((a) => a.kind === 'delete-stray');
+  const sizes = new Map([...snapshot].map(([t, r]) => [t, batchSize(r.groups.length)]));
+  await inBatches(deps, sizes, deletes, async (action, current) => {
+    if (current !== undefined) await deleteIfUnchanged(action, current);
   }, failures);
 
   // B. settle the destinations, then publish the ring with overrides.
@@ -122,12 +126,7 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
   await inBatches(deps, sizes, work, async (action, current) => {
     const id = groupId(action.key);
     if (current === undefined) return deps.settle(id);
-    if (action.kind === 'delete-stray') {
-      if (pushTimeOf(current) !== action.pushTime) return void counts.skipped++;
-      await deps.client.delete(action.from, upstreamPath(action.key), deps.timeoutMs);
-      counts.deleted++;
-      return removed(action.from);
-    }
+    if (action.kind === 'delete-stray') return deleteIfUnchanged(action, current);
     await deps.limiter.take();
     const path = upstreamPath(action.key);
     try {

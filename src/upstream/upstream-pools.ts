@@ -18,8 +18,15 @@ export class UpstreamPools {
   readonly #pools = new Map<string, Pool>();
   #timeouts: UpstreamTimeouts;
 
-  constructor(timeouts: UpstreamTimeouts) {
-    this.#timeouts = timeouts;
+  readonly #maxConnections: number | undefined;
+
+  /**
+   * @param fixed.maxConnections a cap that holds whatever the configuration
+   *   says (background and health-check pools stay small).
+   */
+  constructor(timeouts: UpstreamTimeouts, fixed: { maxConnections?: number } = {}) {
+    this.#maxConnections = fixed.maxConnections;
+    this.#timeouts = this.#withCap(timeouts);
   }
 
   get(target: string): Pool {
@@ -40,7 +47,8 @@ export class UpstreamPools {
   }
 
   /** Applies new timeouts: existing pools are drained and replaced lazily. */
-  setTimeouts(timeouts: UpstreamTimeouts): void {
+  setTimeouts(configured: UpstreamTimeouts): void {
+    const timeouts = this.#withCap(configured);
     const t = this.#timeouts;
     if (t.connectTimeoutMs === timeouts.connectTimeoutMs && t.responseTimeoutMs === timeouts.responseTimeoutMs && t.maxConnections === timeouts.maxConnections) return;
     this.#timeouts = timeouts;
@@ -57,6 +65,10 @@ export class UpstreamPools {
     const pools = [...this.#pools.values()];
     this.#pools.clear();
     await Promise.allSettled(pools.map((p) => p.close()));
+  }
+
+  #withCap(t: UpstreamTimeouts): UpstreamTimeouts {
+    return this.#maxConnections === undefined ? t : { ...t, maxConnections: this.#maxConnections };
   }
 
   #drop(target: string): void {

@@ -48,6 +48,8 @@ test('shardgate local: routes to its fleet, restarts a killed child, stops them 
   }, { timeoutMs: 30_000, what: 'the killed child to be restarted and healthy' });
   assert.match(sg.logs(), /restart/);
 
+  // Pushed after the SIGKILL above (which loses whatever its child had not persisted yet).
+  assert.equal((await fetch(`${sg.url}/metrics/job/local-kept/instance/a`, { method: 'PUT', body: 'k 1\n' })).status, 200);
   const live = await pidsMentioning(dataDir);
   const targets = await shardTargets(sg.url);
   sg.signal('SIGTERM');
@@ -61,7 +63,7 @@ test('shardgate local: routes to its fleet, restarts a killed child, stops them 
   await waitFor(async () => (await shardsUp(again.url)) === 3, { what: '3 shards up again' });
   assert.deepEqual(await shardTargets(again.url), targets);
   const kept = (await (await fetch(`${again.url}/api/v1/metrics`)).json()) as { data: Array<{ labels: Record<string, string> }> };
-  assert.ok(kept.data.some((g) => g.labels['job'] === 'local'), 'the pushed group survived the restart');
+  assert.ok(kept.data.some((g) => g.labels['job'] === 'local-kept'), 'the pushed group survived the restart');
 });
 
 async function shardTargets(url: string): Promise<string[]> {

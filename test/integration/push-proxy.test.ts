@@ -147,9 +147,10 @@ test('paths outside /metrics/job never reach admin or lifecycle endpoints, whate
 test('GET on a push path answers which shard owns the key', async () => {
   const res = await fetch(`${sg.url}/metrics/job/lookup/instance/i`);
   assert.equal(res.status, 200);
-  const body = (await res.json()) as { grouping_key: Record<string, string>; shard: string };
+  const body = (await res.json()) as { grouping_key: Record<string, string>; shard: string; owner: string };
   assert.deepEqual(body.grouping_key, { instance: 'i', job: 'lookup' });
   assert.ok(pgs.some((p) => p.target === body.shard));
+  assert.equal(body.owner, body.shard, 'nothing is moving: pushes go to the ring owner');
 });
 
 test('inspection, discovery and merged reads', async () => {

@@ -21,7 +21,7 @@ const cfg = (pgs: TestPushgateway[], extra = ''): string =>
   `targets: [${pgs.map((p) => `"${p.target}"`).join(', ')}]\nhealth_check: { interval: 200ms, timeout: 1s }\nrebalance: { sweep_interval: 1s${extra} }\n`;
 
 async function ownerOf(sg: Shardgate, path: string): Promise<string> {
-  return ((await (await fetch(`${sg.url}${path}`)).json()) as { shard: string }).shard;
+  return ((await (await fetch(`${sg.url}${path}`)).json()) as { owner: string }).owner;
 }
 
 /** Where every group of `job` lives, by instance label → [targets]. */
