@@ -14,16 +14,17 @@ import { Metrics } from './telemetry/metrics.js';
 import { UpstreamPools } from './upstream/upstream-pools.js';
 import { PushgatewayClient } from './upstream/pushgateway-client.js';
 import { HealthCheckedTargets } from './membership/health-checked-targets.js';
-import { buildRing } from './ring/rendezvous-ring.js';
 import { PushProxy, type Routing } from './proxy/push-proxy.js';
+import { PushRouter } from './proxy/push-router.js';
+import { exchange } from './upstream/exchange.js';
+import { systemClock } from './time/clock.js';
 import { createRouter } from './http/router.js';
-import { sdTargetGroups } from './discovery/http-sd.js';
 import { SdFileWriter } from './discovery/sd-file-writer.js';
 import { findPushgatewayBinary } from './local/pushgateway-binary.js';
 import { errorMessage } from './upstream/upstream-error.js';
 import { LocalFleet } from './local/local-fleet.js';
 import { GroupLocks } from './rebalance/group-locks.js';
-import { Rebalancer, type PublishedRouting } from './rebalance/rebalancer.js';
+import { Coordinator } from './rebalance/coordinator.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const SHUTDOWN_GRACE_MS = 30_000;
@@ -100,57 +101,51 @@ async function main(argv: readonly string[]): Promise<number> {
     probe: (t, ms) => healthClient.checkHealthy(t, ms),
     logger: logger.child({ component: 'membership' }),
     metrics,
-    onRecovering: (t) => rebalancer?.request(`recovering ${t}`),
+    onRecovering: (t) => coordinator.shardRecovering(t),
   });
 
-  let routing: Routing = { ring: buildRing([]), overrides: new Map(), mode: flags.mode ?? config.mode };
   const sdFile = flags.sdFile ? new SdFileWriter(flags.sdFile) : undefined;
   const publishDiscovery = (): void => {
-    sdFile?.write(sdTargetGroups(routing.ring.members, membership.statuses())).catch((err: unknown) => logger.error({ err: errorMessage(err), file: flags.sdFile }, 'cannot write sd file'));
+    sdFile?.write(coordinator.discovery()).catch((err: unknown) => logger.error({ err: errorMessage(err), file: flags.sdFile }, 'cannot write sd file'));
   };
-  // The one place the routing changes: the rebalancer (or, with it off, membership) publishes.
-  const publish = (next: PublishedRouting): void => {
-    const changed = next.ring.members.join(',') !== routing.ring.members.join(',');
-    routing = { ...routing, ring: next.ring, overrides: next.overrides };
-    if (!changed) return;
-    metrics.ringMembers.set(next.ring.members.length);
-    metrics.ringChanges.inc();
-    logger.info({ members: next.ring.members.join(',') || '(none)', pending_moves: next.overrides.size }, 'ring published');
-    publishDiscovery();
-  };
-
   const locks = new GroupLocks();
-  const rebalancer = config.rebalance.enabled
-    ? new Rebalancer(
-        {
-          client,
-          locks,
-          logger: logger.child({ component: 'rebalance' }),
-          metrics,
-          timeoutMs: Math.max(config.upstream.responseTimeoutMs, 30_000),
-          // Up, or answering again while it earns its rise: its stale copies must go now.
-          readable: () => membership.statuses().filter((s) => s.health === 'up' || (s.lastCheck !== null && s.lastError === null)).map((s) => s.target),
-          current: () => routing,
-          publish,
-        },
-        config.rebalance,
-      )
-    : undefined;
-  membership.onChange((_old, next) => {
-    if (rebalancer) rebalancer.setMembers(next, 'membership');
-    else publish({ ring: buildRing(next), overrides: new Map() });
-  });
+  const coordinator: Coordinator = new Coordinator(
+    {
+      client,
+      clock: systemClock,
+      locks,
+      logger: logger.child({ component: 'rebalance' }),
+      metrics,
+      membership,
+      timeoutMs: Math.max(config.upstream.responseTimeoutMs, 30_000),
+      onDiscoveryChange: publishDiscovery,
+    },
+    config.rebalance,
+  );
+  let mode = flags.mode ?? config.mode;
+  let routingView: Routing = { ...coordinator.routing(), mode };
+  /** The routing with the mode, rebuilt only when either changed. */
+  const routing = (): Routing => {
+    const table = coordinator.routing();
+    if (table.ring !== routingView.ring || table.overrides !== routingView.overrides || mode !== routingView.mode) routingView = { ...table, mode };
+    return routingView;
+  };
   await membership.start();
-  await rebalancer?.idle();
-  rebalancer?.startSweeping();
+  await coordinator.idle();
+  coordinator.startSweeping();
   publishDiscovery();
-  if (routing.ring.members.length === 0) logger.warn({ targets: targets.join(',') }, 'no pushgateway is healthy yet: pushes get 503 until one is');
+  if (routing().ring.members.length === 0) logger.warn({ targets: targets.join(',') }, 'no pushgateway is healthy yet: pushes get 503 until one is');
 
+  const router = new PushRouter({
+    locks,
+    routing: () => coordinator.routing(),
+    deleteOn: async (target, path) => void (await exchange(pushPools.get(target), { method: 'DELETE', path, headers: {}, body: null })),
+  });
   const proxy = new PushProxy({
     pools: pushPools,
     metrics,
-    locks,
-    routing: () => routing,
+    router,
+    routing,
     onUnreachable: (t) => void membership.checkNow(t),
   });
 
@@ -160,8 +155,8 @@ async function main(argv: readonly string[]): Promise<number> {
       const next = await readConfig();
       for (const notice of next.notices) logger.warn({ file: flags.configFile }, notice);
       for (const pools of allPools) pools.setTimeouts(next.upstream);
-      routing = { ...routing, mode: flags.mode ?? next.mode };
-      if (rebalancer) rebalancer.settings = next.rebalance;
+      mode = flags.mode ?? next.mode;
+      coordinator.settings = next.rebalance;
       if (next.rebalance.enabled !== config.rebalance.enabled) logger.warn('rebalance.enabled changed: takes effect on restart');
       if (fleet === undefined) {
         if (next.targets.length === 0) throw new ConfigError('no pushgateway targets configured');
@@ -174,7 +169,7 @@ async function main(argv: readonly string[]): Promise<number> {
       config = next;
       metrics.configReloadSuccess.set(1);
       metrics.configReloadTime.set(Date.now() / 1000);
-      logger.info({ file: flags.configFile, targets: (fleet ? targets : next.targets).length, mode: routing.mode }, 'configuration reloaded');
+      logger.info({ file: flags.configFile, targets: (fleet ? targets : next.targets).length, mode }, 'configuration reloaded');
     } catch (err) {
       metrics.configReloadSuccess.set(0);
       logger.error({ file: flags.configFile, err: errorMessage(err) }, 'configuration reload failed; keeping the previous configuration');
@@ -185,7 +180,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const server = createServer(
     createRouter({
       proxy,
-      routing: () => routing,
+      routing,
+      discovery: () => coordinator.discovery(),
       membership,
       client,
       metrics,
@@ -196,15 +192,8 @@ async function main(argv: readonly string[]): Promise<number> {
       readTimeoutMs: () => config.upstream.responseTimeoutMs,
       reload,
       quit: () => void shutdown('quit'),
-      drainStatus: (t) => rebalancer?.drainState(t) ?? null,
-      drain: rebalancer
-        ? (t, on) => {
-            if (!membership.setDraining(t, on)) return undefined;
-            rebalancer.drain(t, on);
-            publishDiscovery();
-            return rebalancer.drainState(t) ?? { target: t, state: 'active' };
-          }
-        : undefined,
+      drainStatus: (t) => coordinator.drainState(t),
+      drain: coordinator.rebalancing ? (t, on) => coordinator.drain(t, on) : undefined,
       shuttingDown: () => shuttingDown,
     }),
   );
@@ -225,7 +214,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const address = server.address();
   logger.info(
-    { version: VERSION, address: typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address), mode: routing.mode, shards: targets.length, healthy: routing.ring.members.length },
+    { version: VERSION, address: typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address), mode, shards: targets.length, healthy: routing().ring.members.length },
     'shardgate listening',
   );
 
@@ -236,7 +225,7 @@ async function main(argv: readonly string[]): Promise<number> {
     shuttingDown = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     membership.stop();
-    rebalancer?.stop();
+    coordinator.stop();
     const closed = new Promise<void>((r) => server.close(() => r()));
     const idle = setInterval(() => server.closeIdleConnections(), 100);
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);

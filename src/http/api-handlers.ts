@@ -7,7 +7,6 @@ import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { type HttpContext } from './http-context.js';
 import { sendJson, sendText } from './respond.js';
 import { mergeGroups, type ShardRead } from '../read/merge-groups.js';
-import { sdTargetGroups } from '../discovery/http-sd.js';
 import { errorMessage } from '../upstream/upstream-error.js';
 import { ShardgateError } from './errors.js';
 
@@ -26,7 +25,7 @@ export function handleShards(ctx: HttpContext, res: ServerResponse): void {
 }
 
 export function handleSd(ctx: HttpContext, res: ServerResponse): void {
-  sendJson(res, 200, sdTargetGroups(ctx.routing().ring.members, ctx.membership.statuses()));
+  sendJson(res, 200, ctx.discovery());
 }
 
 export function handleStatus(ctx: HttpContext, res: ServerResponse): void {

@@ -8,10 +8,13 @@ import { type Membership } from '../membership/membership.js';
 import { type PushgatewayClient } from '../upstream/pushgateway-client.js';
 import { type PushProxy, type Routing } from '../proxy/push-proxy.js';
 import { type Flags } from '../cli/flags.js';
+import { type SdTargetGroup } from '../discovery/http-sd.js';
 
 export interface HttpContext {
   readonly proxy: PushProxy;
   readonly routing: () => Routing;
+  /** The shards Prometheus should scrape (http_sd body). */
+  readonly discovery: () => readonly SdTargetGroup[];
   readonly membership: Membership;
   readonly client: PushgatewayClient;
   readonly metrics: Metrics;

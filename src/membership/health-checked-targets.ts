@@ -11,6 +11,7 @@
 import { type Logger } from '../telemetry/logger.js';
 import { type Metrics } from '../telemetry/metrics.js';
 import { errorMessage } from '../upstream/upstream-error.js';
+import { type Clock, systemClock } from '../time/clock.js';
 import { type Health, type Membership, type MembershipListener, type TargetStatus } from './membership.js';
 
 export interface HealthCheckSettings {
@@ -43,7 +44,8 @@ export class HealthCheckedTargets implements Membership {
   readonly #onRecovering: ((target: string) => void) | undefined;
   #settings: HealthCheckSettings;
   #members: readonly string[] = [];
-  #timer: NodeJS.Timeout | undefined;
+  #cancelTimer: (() => void) | undefined;
+  readonly #clock: Clock;
   #stopped = false;
 
   /**
@@ -51,7 +53,8 @@ export class HealthCheckedTargets implements Membership {
    *   that is down, before `rise` re-admits it: the moment to clean its stale
    *   copies, since Prometheus may already be scraping it again.
    */
-  constructor(opts: { targets: readonly string[]; settings: HealthCheckSettings; probe: HealthProbe; logger: Logger; metrics: Metrics; onRecovering?: (target: string) => void }) {
+  constructor(opts: { targets: readonly string[]; settings: HealthCheckSettings; probe: HealthProbe; logger: Logger; metrics: Metrics; onRecovering?: (target: string) => void; clock?: Clock }) {
+    this.#clock = opts.clock ?? systemClock;
     this.#onRecovering = opts.onRecovering;
     this.#probe = opts.probe;
     this.#logger = opts.logger;
@@ -69,7 +72,7 @@ export class HealthCheckedTargets implements Membership {
 
   stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#cancelTimer?.();
   }
 
   members(): readonly string[] {
@@ -110,7 +113,7 @@ export class HealthCheckedTargets implements Membership {
     this.#recompute('config reload');
     await Promise.all(added.map((t) => this.#check(t)));
     if (reschedule && !this.#stopped) {
-      clearTimeout(this.#timer);
+      this.#cancelTimer?.();
       this.#schedule();
     }
   }
@@ -135,7 +138,7 @@ export class HealthCheckedTargets implements Membership {
 
   #schedule(): void {
     if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
+    this.#cancelTimer = this.#clock.setTimer(() => {
       void this.checkAll().finally(() => this.#schedule());
     }, this.#settings.intervalMs);
   }

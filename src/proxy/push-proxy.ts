@@ -9,15 +9,14 @@
  * (the rebalancer would otherwise move it back).
  */
 import { type IncomingMessage, type ServerResponse } from 'node:http';
-import { type GroupingKey, groupId } from '../groupingkey/grouping-key.js';
+import { type GroupingKey } from '../groupingkey/grouping-key.js';
 import { upstreamPath } from '../groupingkey/upstream-path.js';
-import { type Ring } from '../ring/ring.js';
 import { type Mode } from '../config/config.js';
 import { type UpstreamPools } from '../upstream/upstream-pools.js';
 import { classifyUpstreamError } from '../upstream/upstream-error.js';
 import { type Metrics } from '../telemetry/metrics.js';
 import { ShardgateError } from '../http/errors.js';
-import { type GroupLocks } from '../rebalance/group-locks.js';
+import { type PushMethod, type PushRouter } from './push-router.js';
 import { forwardedHeaders } from './forwarded-headers.js';
 import { exchange, type Exchange } from '../upstream/exchange.js';
 import { sendRedirect } from '../http/respond.js';
@@ -27,7 +26,7 @@ import { readForwardBody } from './request-body.js';
 /** Bodies up to this size are read whole before forwarding (see request-body.ts). */
 const BODY_BUFFER_LIMIT = 1024 * 1024;
 
-export type PushMethod = 'PUT' | 'POST' | 'DELETE';
+export type { PushMethod } from './push-router.js';
 
 export interface Routing extends RoutingTable {
   readonly mode: Mode;
@@ -37,9 +36,9 @@ export interface PushProxyDeps {
   readonly pools: UpstreamPools;
   readonly metrics: Metrics;
   readonly routing: () => Routing;
-  /** Pushes hold their group's lock (shared) while forwarded, so a move waits for them. */
-  readonly locks: GroupLocks;
-  /** Called when an owner could not be reached, to re-check its health now. */
+  /** Locks, routing and the DELETE fan-out: the same core the simulation drives. */
+  readonly router: PushRouter;
+  /** Called when a target could not be reached, to re-check its health now. */
   readonly onUnreachable?: (target: string) => void;
 }
 
@@ -51,38 +50,24 @@ export class PushProxy {
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, method: PushMethod, key: GroupingKey): Promise<void> {
-    const id = groupId(key);
-    const wait = this.#deps.locks.acquireShared(id);
-    if (wait) await wait;
-    try {
-      await this.#route(req, res, method, key, id);
-    } finally {
-      this.#deps.locks.releaseShared(id);
-    }
-  }
-
-  async #route(req: IncomingMessage, res: ServerResponse, method: PushMethod, key: GroupingKey, id: string): Promise<void> {
-    // Read the routing only once the lock is held: a move that just finished has updated it.
-    const routing = this.#deps.routing();
-    const owner = pushTarget(routing, key, id);
-    if (owner === undefined) {
-      throw new ShardgateError('SHARDGATE_NO_HEALTHY_SHARD', 'no healthy pushgateway available: every configured shard is down or none is configured');
-    }
-    const path = upstreamPath(key);
-    if (routing.mode === 'redirect') {
-      sendRedirect(res, 307, `http://${owner}${path}`);
-      this.#deps.metrics.countRequest(method, '307', owner);
+    if (this.#deps.routing().mode === 'redirect') {
+      const target = pushTarget(this.#deps.routing(), key);
+      if (target === undefined) {
+        throw new ShardgateError('SHARDGATE_NO_HEALTHY_SHARD', 'no healthy pushgateway available: every configured shard is down or none is configured');
+      }
+      sendRedirect(res, 307, `http://${target}${upstreamPath(key)}`);
+      this.#deps.metrics.countRequest(method, '307', target);
       return;
     }
-    if (method === 'DELETE') this.#fanOutDelete(routing.ring, owner, path);
-    this.#deps.metrics.inFlight.inc();
-    try {
-      await this.#forward(req, res, method, owner, path);
-    } finally {
-      this.#deps.metrics.inFlight.dec();
-    }
+    await this.#deps.router.route(method, key, async (target, path) => {
+      this.#deps.metrics.inFlight.inc();
+      try {
+        await this.#forward(req, res, method, target, path);
+      } finally {
+        this.#deps.metrics.inFlight.dec();
+      }
+    });
   }
-
   async #forward(req: IncomingMessage, res: ServerResponse, method: PushMethod, owner: string, path: string): Promise<void> {
     const started = performance.now();
     const body = method === 'DELETE' ? undefined : await readForwardBody(req, BODY_BUFFER_LIMIT);
@@ -113,13 +98,5 @@ export class PushProxy {
     if (answer.contentType) headers['content-type'] = answer.contentType;
     res.writeHead(answer.statusCode, headers);
     res.end(answer.body);
-  }
-
-  #fanOutDelete(ring: Ring, owner: string, path: string): void {
-    for (const member of ring.members) {
-      if (member === owner) continue;
-      // Best effort: the sweep catches what this misses.
-      exchange(this.#deps.pools.get(member), { method: 'DELETE', path, headers: {}, body: null }).catch(() => undefined);
-    }
   }
 }

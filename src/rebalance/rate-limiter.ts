@@ -3,13 +3,18 @@
  * swamps the pushgateways (each write re-checks the whole store there).
  * `take()` resolves when the caller may go; callers queue in order.
  */
+import { type Clock } from '../time/clock.js';
+
 export class RateLimiter {
+  readonly #clock: Clock;
   #perSecond: number;
   #tokens: number;
-  #last = performance.now();
+  #last: number;
   #queue: Promise<void> = Promise.resolve();
 
-  constructor(perSecond: number) {
+  constructor(perSecond: number, clock: Clock) {
+    this.#clock = clock;
+    this.#last = clock.now();
     this.#perSecond = perSecond;
     this.#tokens = Math.min(perSecond, 1);
   }
@@ -22,7 +27,7 @@ export class RateLimiter {
     this.#queue = this.#queue.then(async () => {
       this.#refill();
       if (this.#tokens < 1) {
-        await new Promise((r) => setTimeout(r, ((1 - this.#tokens) / this.#perSecond) * 1000));
+        await this.#clock.sleep(((1 - this.#tokens) / this.#perSecond) * 1000);
         this.#refill();
       }
       this.#tokens -= 1;
@@ -31,7 +36,7 @@ export class RateLimiter {
   }
 
   #refill(): void {
-    const now = performance.now();
+    const now = this.#clock.now();
     this.#tokens = Math.min(Math.max(1, this.#perSecond / 10), this.#tokens + ((now - this.#last) / 1000) * this.#perSecond);
     this.#last = now;
   }

@@ -12,7 +12,8 @@
  */
 import { type Logger } from '../telemetry/logger.js';
 import { type Metrics } from '../telemetry/metrics.js';
-import { type PushgatewayClient } from '../upstream/pushgateway-client.js';
+import { type ShardClient } from '../upstream/shard-client.js';
+import { type Clock } from '../time/clock.js';
 import { buildRing } from '../ring/rendezvous-ring.js';
 import { type Ring } from '../ring/ring.js';
 import { type GroupLocks } from './group-locks.js';
@@ -31,7 +32,8 @@ export interface PublishedRouting {
 }
 
 export interface RebalancerDeps {
-  readonly client: PushgatewayClient;
+  readonly client: ShardClient;
+  readonly clock: Clock;
   readonly locks: GroupLocks;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -58,7 +60,7 @@ export class Rebalancer {
   #dirty = false;
   #trigger = 'start';
   #running: Promise<void> | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #cancelSweep: (() => void) | undefined;
   #stopped = false;
   readonly #drains = new Map<string, { since: Date; remaining: number | null }>();
   /** The overrides last published; moves settle by deleting from it in place (O(1) per move). */
@@ -67,7 +69,7 @@ export class Rebalancer {
   constructor(deps: RebalancerDeps, settings: RebalanceSettings) {
     this.#deps = deps;
     this.#settings = settings;
-    this.#limiter = new RateLimiter(settings.maxMovesPerSecond);
+    this.#limiter = new RateLimiter(settings.maxMovesPerSecond, deps.clock);
   }
 
   set settings(s: RebalanceSettings) {
@@ -105,7 +107,7 @@ export class Rebalancer {
 
   stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#cancelSweep?.();
   }
 
   drain(target: string, on: boolean): void {
@@ -127,13 +129,12 @@ export class Rebalancer {
   }
 
   #schedule(): void {
-    clearTimeout(this.#timer);
+    this.#cancelSweep?.();
     if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
+    this.#cancelSweep = this.#deps.clock.setTimer(() => {
       this.request('sweep');
       this.#schedule();
     }, this.#settings.sweepIntervalMs);
-    this.#timer.unref();
   }
 
   async #loop(): Promise<void> {
@@ -209,7 +210,6 @@ export class Rebalancer {
 
   #retrySoon(): void {
     if (this.#stopped) return;
-    const t = setTimeout(() => this.request('retry'), Math.min(5000, this.#settings.sweepIntervalMs));
-    t.unref();
+    this.#deps.clock.setTimer(() => this.request('retry'), Math.min(5000, this.#settings.sweepIntervalMs));
   }
 }

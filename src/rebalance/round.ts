@@ -18,7 +18,7 @@
  * round reports it and a later round retries.
  */
 import { type ApiGroup } from '../upstream/metrics-api.js';
-import { type PushgatewayClient } from '../upstream/pushgateway-client.js';
+import { type ShardClient } from '../upstream/shard-client.js';
 import { errorMessage } from '../upstream/upstream-error.js';
 import { groupId } from '../groupingkey/grouping-key.js';
 import { upstreamPath } from '../groupingkey/upstream-path.js';
@@ -30,7 +30,7 @@ import { type GroupLocks } from './group-locks.js';
 import { type RateLimiter } from './rate-limiter.js';
 
 export interface RoundDeps {
-  readonly client: PushgatewayClient;
+  readonly client: ShardClient;
   readonly locks: GroupLocks;
   readonly limiter: RateLimiter;
   readonly concurrency: number;

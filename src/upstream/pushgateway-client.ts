@@ -9,6 +9,7 @@
 import { type Dispatcher } from 'undici';
 import { type UpstreamPools } from './upstream-pools.js';
 import { type ApiGroup, type MetricsApiResponse } from './metrics-api.js';
+import { type ShardClient } from './shard-client.js';
 
 export class PushgatewayHttpError extends Error {
   override readonly name = 'PushgatewayHttpError';
@@ -21,7 +22,7 @@ export class PushgatewayHttpError extends Error {
   }
 }
 
-export class PushgatewayClient {
+export class PushgatewayClient implements ShardClient {
   readonly #pools: UpstreamPools;
 
   constructor(pools: UpstreamPools) {
