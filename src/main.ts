@@ -16,7 +16,6 @@ import { PushgatewayClient } from './upstream/pushgateway-client.js';
 import { HealthCheckedTargets } from './membership/health-checked-targets.js';
 import { PushProxy, type Routing } from './proxy/push-proxy.js';
 import { PushRouter } from './proxy/push-router.js';
-import { exchange } from './upstream/exchange.js';
 import { systemClock } from './time/clock.js';
 import { createRouter } from './http/router.js';
 import { SdFileWriter } from './discovery/sd-file-writer.js';
@@ -25,6 +24,7 @@ import { errorMessage } from './upstream/upstream-error.js';
 import { LocalFleet } from './local/local-fleet.js';
 import { GroupLocks } from './rebalance/group-locks.js';
 import { Coordinator } from './rebalance/coordinator.js';
+import { Reloader } from './config/reloader.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const SHUTDOWN_GRACE_MS = 30_000;
@@ -139,7 +139,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const router = new PushRouter({
     locks,
     routing: () => coordinator.routing(),
-    deleteOn: async (target, path) => void (await exchange(pushPools.get(target), { method: 'DELETE', path, headers: {}, body: null })),
+    observer: coordinator,
+    deleteOn: (target, path) => client.delete(target, path, config.upstream.responseTimeoutMs),
   });
   const proxy = new PushProxy({
     pools: pushPools,
@@ -150,32 +151,29 @@ async function main(argv: readonly string[]): Promise<number> {
   });
 
   let shuttingDown = false;
-  const reload = async (): Promise<void> => {
-    try {
-      const next = await readConfig();
-      for (const notice of next.notices) logger.warn({ file: flags.configFile }, notice);
+  const reloader = new Reloader({
+    file: flags.configFile,
+    read: readConfig,
+    validate: (next) => {
+      if (fleet === undefined && next.targets.length === 0) throw new ConfigError('no pushgateway targets configured');
+    },
+    apply: async (next) => {
       for (const pools of allPools) pools.setTimeouts(next.upstream);
       mode = flags.mode ?? next.mode;
       coordinator.settings = next.rebalance;
       if (next.rebalance.enabled !== config.rebalance.enabled) logger.warn('rebalance.enabled changed: takes effect on restart');
-      if (fleet === undefined) {
-        if (next.targets.length === 0) throw new ConfigError('no pushgateway targets configured');
-        await membership.setTargets(next.targets, next.healthCheck);
-        for (const pools of allPools) pools.retain(next.targets);
-      } else {
-        await membership.setTargets(targets, next.healthCheck);
-      }
       if (next.listenAddress !== config.listenAddress && flags.listenAddress === undefined) logger.warn('listen_address changed: takes effect on restart');
+      const nextTargets = fleet === undefined ? next.targets : targets;
+      await membership.setTargets(nextTargets, next.healthCheck);
+      coordinator.targetsChanged(nextTargets);
+      for (const pools of allPools) pools.retain(nextTargets);
       config = next;
-      metrics.configReloadSuccess.set(1);
-      metrics.configReloadTime.set(Date.now() / 1000);
-      logger.info({ file: flags.configFile, targets: (fleet ? targets : next.targets).length, mode }, 'configuration reloaded');
-    } catch (err) {
-      metrics.configReloadSuccess.set(0);
-      logger.error({ file: flags.configFile, err: errorMessage(err) }, 'configuration reload failed; keeping the previous configuration');
-      throw err instanceof ConfigError ? err : new ConfigError(errorMessage(err));
-    }
-  };
+      logger.info({ file: flags.configFile, targets: nextTargets.length, mode }, 'configuration reloaded');
+    },
+    logger,
+    metrics,
+  });
+  const reload = (): Promise<void> => reloader.reload();
 
   const server = createServer(
     createRouter({
@@ -192,7 +190,7 @@ async function main(argv: readonly string[]): Promise<number> {
       readTimeoutMs: () => config.upstream.responseTimeoutMs,
       reload,
       quit: () => void shutdown('quit'),
-      drainStatus: (t) => coordinator.drainState(t),
+      shards: () => coordinator.shards(),
       drain: coordinator.rebalancing ? (t, on) => coordinator.drain(t, on) : undefined,
       shuttingDown: () => shuttingDown,
     }),

@@ -9,14 +9,16 @@ import { sendJson, sendText } from './respond.js';
 import { mergeGroups, type ShardRead } from '../read/merge-groups.js';
 import { errorMessage } from '../upstream/upstream-error.js';
 import { ShardgateError } from './errors.js';
+import { toSortedRecord } from '../groupingkey/grouping-key.js';
 
 export function handleShards(ctx: HttpContext, res: ServerResponse): void {
-  const data = ctx.membership.statuses().map((s) => ({
+  const data = ctx.shards().map((s) => ({
     target: s.target,
     health: s.health,
     in_ring: s.inRing,
     draining: s.draining,
-    drain: ctx.drainStatus?.(s.target) ?? null,
+    drain: s.drain,
+    unmovable_groups: s.unmovable.map((u) => ({ grouping_key: toSortedRecord(u.key), reason: u.reason })),
     last_check: s.lastCheck,
     last_check_duration_seconds: s.lastCheckDurationSeconds,
     last_error: s.lastError,
@@ -38,7 +40,7 @@ export function handleStatus(ctx: HttpContext, res: ServerResponse): void {
       start_time: ctx.startTime.toISOString(),
       mode: routing.mode,
       ring: { algorithm: 'rendezvous', members: routing.ring.members },
-      shards: ctx.membership.statuses(),
+      shards: ctx.shards(),
     },
   });
 }

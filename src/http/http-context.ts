@@ -9,6 +9,7 @@ import { type PushgatewayClient } from '../upstream/pushgateway-client.js';
 import { type PushProxy, type Routing } from '../proxy/push-proxy.js';
 import { type Flags } from '../cli/flags.js';
 import { type SdTargetGroup } from '../discovery/http-sd.js';
+import { type ShardView } from '../rebalance/coordinator.js';
 
 export interface HttpContext {
   readonly proxy: PushProxy;
@@ -28,8 +29,9 @@ export interface HttpContext {
   readonly reload: () => Promise<void>;
   /** Starts a graceful shutdown. */
   readonly quit: () => void;
-  /** Set once the rebalancer exists: drain state per target, and the drain call. */
-  readonly drainStatus?: (target: string) => unknown;
+  /** Every configured target with health, ring, drain and unmovable groups. */
+  readonly shards: () => readonly ShardView[];
+  /** Set when the rebalancer is on: starts or cancels a drain; undefined for an unknown target. */
   readonly drain?: (target: string, on: boolean) => unknown;
   /** True while shutting down: pushes get 503. */
   readonly shuttingDown: () => boolean;

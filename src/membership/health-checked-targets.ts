@@ -40,7 +40,6 @@ export class HealthCheckedTargets implements Membership {
   readonly #metrics: Metrics;
   readonly #listeners: MembershipListener[] = [];
   readonly #states = new Map<string, TargetState>();
-  readonly #draining = new Set<string>();
   readonly #onRecovering: ((target: string) => void) | undefined;
   #settings: HealthCheckSettings;
   #members: readonly string[] = [];
@@ -90,8 +89,6 @@ export class HealthCheckedTargets implements Membership {
       lastCheck: s.lastCheck?.toISOString() ?? null,
       lastError: s.lastError,
       lastCheckDurationSeconds: s.lastDurationSeconds,
-      draining: this.#draining.has(target),
-      inRing: this.#members.includes(target),
     }));
   }
 
@@ -103,7 +100,6 @@ export class HealthCheckedTargets implements Membership {
     for (const t of [...this.#states.keys()]) {
       if (!wanted.has(t)) {
         this.#states.delete(t);
-        this.#draining.delete(t);
         this.#metrics.shardUp.remove({ shard: t });
       }
     }
@@ -116,15 +112,6 @@ export class HealthCheckedTargets implements Membership {
       this.#cancelTimer?.();
       this.#schedule();
     }
-  }
-
-  /** Takes a target out of the ring (or puts it back) regardless of health. */
-  setDraining(target: string, draining: boolean): boolean {
-    if (!this.#states.has(target)) return false;
-    if (draining) this.#draining.add(target);
-    else this.#draining.delete(target);
-    this.#recompute(draining ? `drain ${target}` : `undrain ${target}`);
-    return true;
   }
 
   /** Checks one target now (e.g. after a push to it failed to connect). */
@@ -188,7 +175,7 @@ export class HealthCheckedTargets implements Membership {
 
   #recompute(cause: string): void {
     const next = [...this.#states]
-      .filter(([t, s]) => s.health === 'up' && !this.#draining.has(t))
+      .filter(([, s]) => s.health === 'up')
       .map(([t]) => t)
       .sort();
     this.#metrics.healthyShards.set([...this.#states.values()].filter((s) => s.health === 'up').length);

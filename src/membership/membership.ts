@@ -16,9 +16,6 @@ export interface TargetStatus {
   readonly lastCheck: string | null;
   readonly lastError: string | null;
   readonly lastCheckDurationSeconds: number | null;
-  /** Taken out of the ring on purpose (drain for scale-in). */
-  readonly draining: boolean;
-  readonly inRing: boolean;
 }
 
 export type MembershipListener = (oldMembers: readonly string[], newMembers: readonly string[]) => void;

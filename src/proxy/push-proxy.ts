@@ -4,9 +4,7 @@
  * request-body.ts for when it is buffered) and returns the pushgateway's
  * status and body unchanged; redirect mode answers 307.
  *
- * DELETE also goes, best effort, to every other ring member: a copy of the
- * group left there by an earlier owner must not outlive the client's delete
- * (the rebalancer would otherwise move it back).
+ * Locking, routing and the DELETE fan-out live in push-router.ts.
  */
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { type GroupingKey } from '../groupingkey/grouping-key.js';
@@ -62,20 +60,22 @@ export class PushProxy {
     await this.#deps.router.route(method, key, async (target, path) => {
       this.#deps.metrics.inFlight.inc();
       try {
-        await this.#forward(req, res, method, target, path);
+        return await this.#forward(req, res, method, target, path);
       } finally {
         this.#deps.metrics.inFlight.dec();
       }
     });
   }
-  async #forward(req: IncomingMessage, res: ServerResponse, method: PushMethod, owner: string, path: string): Promise<void> {
+
+  /** Forwards the push and answers the client; resolves with the pushgateway's status (0 when nothing was sent). */
+  async #forward(req: IncomingMessage, res: ServerResponse, method: PushMethod, owner: string, path: string): Promise<{ statusCode: number }> {
     const started = performance.now();
     const body = method === 'DELETE' ? undefined : await readForwardBody(req, BODY_BUFFER_LIMIT);
     if (body?.kind === 'aborted') {
       // Nothing reaches the pushgateway; the client is gone, so nobody reads an answer.
       this.#deps.metrics.countRequest(method, 'client_aborted', owner);
       res.destroy();
-      return;
+      return { statusCode: 0 };
     }
     let answer: Exchange;
     try {
@@ -98,5 +98,6 @@ export class PushProxy {
     if (answer.contentType) headers['content-type'] = answer.contentType;
     res.writeHead(answer.statusCode, headers);
     res.end(answer.body);
+    return answer;
   }
 }

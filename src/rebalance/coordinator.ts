@@ -1,9 +1,11 @@
 /**
- * The one owner of the routing: which ring is published, which groups are
- * still routed to the shard that holds them (overrides), which shards drain,
- * and which shards Prometheus should scrape. Membership reports health; the
- * coordinator decides what takes effect, through the rebalancer when it is
- * on, directly when it is off.
+ * The one owner of the routing and of everything that decides it: the
+ * published ring, the overrides that keep a group on the shard holding it
+ * until it moved, the drains, the copy ledger, the write journal, and which
+ * shards Prometheus should scrape. Membership reports health; the
+ * coordinator decides what takes effect, through rebalance rounds when the
+ * rebalancer is on, directly when it is off. The protocol is described in
+ * docs/rebalancing.md.
  *
  * main.ts and the deterministic simulation both build one of these, so the
  * simulation runs the same wiring as production.
@@ -12,12 +14,21 @@ import { type Logger } from '../telemetry/logger.js';
 import { type Metrics } from '../telemetry/metrics.js';
 import { type ShardClient } from '../upstream/shard-client.js';
 import { type Clock } from '../time/clock.js';
+import { type GroupingKey } from '../groupingkey/grouping-key.js';
 import { buildRing } from '../ring/rendezvous-ring.js';
+import { type Ring } from '../ring/ring.js';
 import { type RoutingTable } from '../proxy/push-target.js';
+import { type TargetStatus } from '../membership/membership.js';
 import { type HealthCheckedTargets } from '../membership/health-checked-targets.js';
-import { sdTargetGroups, type SdTargetGroup } from '../discovery/http-sd.js';
+import { sdTargetGroups, type OutsideShard, type SdTargetGroup } from '../discovery/http-sd.js';
+import { ShardgateError } from '../http/errors.js';
 import { type GroupLocks } from './group-locks.js';
-import { Rebalancer, type DrainState, type RebalanceSettings, type PublishedRouting } from './rebalancer.js';
+import { CopyLedger } from './copy-ledger.js';
+import { WriteJournal } from './write-journal.js';
+import { UnmovableGroups, type UnmovableGroup } from './unmovable-groups.js';
+import { Rebalancer, type RebalanceSettings } from './rebalancer.js';
+import { type RoundResult } from './round.js';
+import { type DrainState, Drains } from './drains.js';
 
 export interface CoordinatorDeps {
   readonly client: ShardClient;
@@ -28,41 +39,62 @@ export interface CoordinatorDeps {
   readonly membership: HealthCheckedTargets;
   /** Deadline for the rebalancer's reads and writes to one pushgateway. */
   readonly timeoutMs: number;
-  /** Called after the published ring's member set changed or a drain started or ended. */
+  /** Called whenever the discovery list may have changed (ring, drain started, ended or emptied). */
   readonly onDiscoveryChange?: () => void;
 }
 
-export type DrainView = DrainState | { readonly target: string; readonly state: 'active' };
+export type { DrainState } from './drains.js';
+
+/** A target's status as the API shows it: health from membership, the rest from here. */
+export interface ShardView extends TargetStatus {
+  readonly inRing: boolean;
+  readonly draining: boolean;
+  readonly drain: DrainState | null;
+  readonly unmovable: readonly UnmovableGroup[];
+}
 
 export class Coordinator {
   readonly #deps: CoordinatorDeps;
   readonly #rebalancer: Rebalancer | undefined;
-  #routing: RoutingTable = { ring: buildRing([]), overrides: new Map() };
+  readonly #ledger = new CopyLedger();
+  readonly #journal = new WriteJournal();
+  readonly #unmovable = new UnmovableGroups();
+  readonly #drains = new Drains();
+  #ring: Ring = buildRing([]);
+  /** Owned here: replaced on publish, entries dropped as groups settle. */
+  #overrides = new Map<string, string>();
+  #routing: RoutingTable = { ring: this.#ring, overrides: this.#overrides };
+  #discoveryKey = '';
 
   constructor(deps: CoordinatorDeps, rebalance: RebalanceSettings & { readonly enabled: boolean }) {
     this.#deps = deps;
-    const { membership } = deps;
     this.#rebalancer = rebalance.enabled
       ? new Rebalancer(
           {
-            client: deps.client,
             clock: deps.clock,
-            locks: deps.locks,
             logger: deps.logger,
             metrics: deps.metrics,
-            timeoutMs: deps.timeoutMs,
-            // Up, or answering again while it earns its rise: its stale copies must go now.
-            readable: () => membership.statuses().filter((s) => s.health === 'up' || (s.lastCheck !== null && s.lastError === null)).map((s) => s.target),
-            current: () => this.#routing,
-            publish: (next) => this.#publish(next),
+            wanted: () => this.#wanted(),
+            readable: () => this.#readable(),
+            round: {
+              client: deps.client,
+              locks: deps.locks,
+              ledger: this.#ledger,
+              journal: this.#journal,
+              unmovable: this.#unmovable,
+              timeoutMs: deps.timeoutMs,
+              clock: deps.clock,
+              onTwoCopies: (seconds) => deps.metrics.rebalanceTwoCopySeconds.observe(seconds),
+              routing: () => this.#routing,
+              publish: (ring, overrides) => this.#publish(ring, new Map(overrides)),
+              settle: (id) => this.#settle(id),
+            },
+            roundDone: (result) => this.#roundDone(result),
           },
           rebalance,
         )
       : undefined;
-    membership.onChange((_old, next) => {
-      if (this.#rebalancer) this.#rebalancer.setMembers(next, 'membership');
-      else this.#publish({ ring: buildRing(next), overrides: new Map() });
-    });
+    deps.membership.onChange(() => this.#membershipChanged('membership'));
   }
 
   get rebalancing(): boolean {
@@ -73,9 +105,45 @@ export class Coordinator {
     return this.#routing;
   }
 
+  // ---- what the push path reports (PushRouter) ----
+
+  /** A write of `key` is about to be sent to `target`. */
+  writeBegins(id: string, key: GroupingKey, target: string): void {
+    this.#journal.begin(id, key, target);
+  }
+
+  /** The write begun for `id` has its answer: `acknowledged` when the pushgateway answered 2xx. */
+  writeEnds(id: string, key: GroupingKey, target: string, method: 'PUT' | 'POST' | 'DELETE', acknowledged: boolean): void {
+    this.#journal.end(id);
+    if (acknowledged) this.#ledger.written(method, key, id, target);
+  }
+
+  /** Where a DELETE must also go: every configured shard but the target, and whether it can be reached now. */
+  deleteFanOut(target: string): Array<{ readonly shard: string; readonly reachable: boolean }> {
+    const readable = new Set(this.#readable());
+    return this.#deps.membership
+      .statuses()
+      .filter((s) => s.target !== target)
+      .map((s) => ({ shard: s.target, reachable: readable.has(s.target) }));
+  }
+
+  /** An acknowledged DELETE of `id` could not be confirmed on `shard`: its copy is stale. */
+  deleteMissed(id: string, shard: string): void {
+    this.#ledger.deleteMissed(id, shard);
+  }
+
+  // ---- lifecycle and admin ----
+
   /** A shard that was down answers again: clean its stale copies before it is re-admitted. */
   shardRecovering(target: string): void {
     this.#rebalancer?.request(`recovering ${target}`);
+  }
+
+  /** The configured targets changed (reload): forget what belonged to removed ones. */
+  targetsChanged(targets: readonly string[]): void {
+    const keep = new Set(targets);
+    for (const t of this.#drains.targets()) if (!keep.has(t)) this.#drains.cancel(t);
+    for (const t of this.#ledger.shards()) if (!keep.has(t)) this.#ledger.forgetShard(t);
   }
 
   set settings(s: RebalanceSettings) {
@@ -94,32 +162,128 @@ export class Coordinator {
     this.#rebalancer?.stop();
   }
 
-  /** Starts (on) or cancels (off) a drain; undefined for an unknown target or without the rebalancer. */
-  drain(target: string, on: boolean): DrainView | undefined {
-    if (!this.#rebalancer) return undefined;
-    if (!this.#deps.membership.setDraining(target, on)) return undefined;
-    this.#rebalancer.drain(target, on);
-    this.#deps.onDiscoveryChange?.();
-    return this.#rebalancer.drainState(target) ?? { target, state: 'active' };
+  /**
+   * Starts (on) or cancels (off) the drain of `target`. Undefined for an
+   * unknown target. Refuses (409) to drain the last shard of the ring.
+   */
+  drain(target: string, on: boolean): DrainState | { readonly target: string; readonly state: 'active' } | undefined {
+    if (!this.#rebalancer) throw new ShardgateError('SHARDGATE_NOT_FOUND', 'drain needs the rebalancer, which is disabled');
+    if (!this.#deps.membership.statuses().some((s) => s.target === target)) return undefined;
+    if (on && !this.#drains.has(target)) {
+      const left = this.#deps.membership.members().filter((m) => m !== target && !this.#drains.has(m));
+      if (left.length === 0) throw new ShardgateError('SHARDGATE_CONFLICT', `cannot drain ${target}: it is the last shard that could take its groups`);
+      this.#drains.start(target, new Date());
+    }
+    if (!on) this.#drains.cancel(target);
+    this.#membershipChanged(on ? `drain ${target}` : `undrain ${target}`);
+    return this.#drains.state(target) ?? { target, state: 'active' };
   }
 
   drainState(target: string): DrainState | null {
-    return this.#rebalancer?.drainState(target) ?? null;
+    return this.#drains.state(target) ?? null;
   }
 
-  /** The shards Prometheus should scrape now. */
+  /** Every configured target, with its drain and the groups that cannot leave it. */
+  shards(): ShardView[] {
+    const ring = new Set(this.#ring.members);
+    return this.#deps.membership.statuses().map((s) => ({
+      ...s,
+      draining: this.#drains.has(s.target),
+      inRing: ring.has(s.target),
+      drain: this.#drains.state(s.target) ?? null,
+      unmovable: this.#unmovable.on(s.target),
+    }));
+  }
+
+  /**
+   * The shards Prometheus should scrape: the ring's members, plus any shard
+   * that is up and still holds groups the routing sends there (a draining
+   * shard until it is empty, or holds only groups that cannot move).
+   */
   discovery(): SdTargetGroup[] {
-    return sdTargetGroups(this.#routing.ring.members, this.#deps.membership.statuses());
+    const outside: OutsideShard[] = this.#deps.membership.statuses().map((s) => {
+      const d = this.#drains.state(s.target);
+      const unmovable = this.#unmovable.on(s.target).length;
+      return {
+        target: s.target,
+        up: s.health === 'up',
+        state: d?.state ?? 'draining',
+        holdsGroups: unmovable > 0 || (d !== undefined && d.groups_remaining !== 0),
+      };
+    });
+    return sdTargetGroups(this.#ring.members, outside);
   }
 
-  #publish(next: PublishedRouting): void {
-    const changed = next.ring.members.join(',') !== this.#routing.ring.members.join(',');
-    this.#routing = { ring: next.ring, overrides: next.overrides };
-    if (!changed) return;
-    const { metrics, logger } = this.#deps;
-    metrics.ringMembers.set(next.ring.members.length);
-    metrics.ringChanges.inc();
-    logger.info({ members: next.ring.members.join(',') || '(none)', pending_moves: next.overrides.size }, 'ring published');
+  // ---- internals ----
+
+  #wanted(): string[] {
+    return this.#deps.membership.members().filter((m) => !this.#drains.has(m));
+  }
+
+  /** Up, or answering again while it earns its rise: its stale copies must go now. */
+  #readable(): string[] {
+    return this.#deps.membership
+      .statuses()
+      .filter((s) => s.health === 'up' || (s.lastCheck !== null && s.lastError === null))
+      .map((s) => s.target);
+  }
+
+  #membershipChanged(trigger: string): void {
+    const wanted = this.#wanted();
+    if (!this.#rebalancer) {
+      this.#publish(buildRing(wanted), new Map());
+      return;
+    }
+    // A member that left and cannot be read leaves the routing now (its pushes would fail);
+    // its groups start afresh on their new owners and the ledger remembers it lost them.
+    const readable = new Set(this.#readable());
+    const dead = this.#ring.members.filter((m) => !wanted.includes(m) && !readable.has(m));
+    const stranded = [...this.#overrides].filter(([, holder]) => !readable.has(holder));
+    if (dead.length > 0 || stranded.length > 0) {
+      for (const m of dead) this.#ledger.lose(m, this.#ring);
+      for (const [id, holder] of stranded) this.#ledger.loseGroup(id, holder);
+      const overrides = new Map([...this.#overrides].filter(([, holder]) => readable.has(holder)));
+      this.#publish(buildRing(this.#ring.members.filter((m) => !dead.includes(m))), overrides);
+    }
+    this.#rebalancer.request(trigger);
+  }
+
+  #publish(ring: Ring, overrides: Map<string, string>): void {
+    const changed = ring.members.join(',') !== this.#ring.members.join(',');
+    this.#ring = ring;
+    this.#overrides = overrides;
+    this.#routing = { ring, overrides };
+    this.#deps.metrics.rebalancePendingMoves.set(overrides.size);
+    if (changed) {
+      this.#deps.metrics.ringMembers.set(ring.members.length);
+      this.#deps.metrics.ringChanges.inc();
+      this.#deps.logger.info({ members: ring.members.join(',') || '(none)', pending_moves: overrides.size }, 'ring published');
+    }
+    this.#discoveryMayHaveChanged();
+  }
+
+  #settle(id: string): void {
+    // The routing table shares this map: the proxy sees the group go to its owner at once.
+    this.#overrides.delete(id);
+    this.#deps.metrics.rebalancePendingMoves.set(this.#overrides.size);
+  }
+
+  #roundDone(result: RoundResult): void {
+    for (const shard of result.read) {
+      const left = result.remaining.get(shard);
+      const unmovable = this.#unmovable.on(shard).length;
+      if (left !== undefined) this.#drains.progress(shard, left - unmovable, unmovable);
+      if (!result.failures.some((f) => f.startsWith(`${shard}:`))) this.#ledger.found(shard);
+    }
+    this.#deps.metrics.rebalanceUnmovable.set(this.#unmovable.size);
+    this.#deps.metrics.rebalanceMarkedCopies.set(this.#ledger.size);
+    this.#discoveryMayHaveChanged();
+  }
+
+  #discoveryMayHaveChanged(): void {
+    const key = JSON.stringify(this.discovery());
+    if (key === this.#discoveryKey) return;
+    this.#discoveryKey = key;
     this.#deps.onDiscoveryChange?.();
   }
 }

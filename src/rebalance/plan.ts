@@ -1,149 +1,137 @@
 /**
- * The rebalancer's decision, pure: given who owns what (the ring) and what
- * every reachable shard holds, which group copies to move to their owner and
- * which stray copies to delete. No I/O; the executor carries the plan out.
+ * The rebalancer's decision, pure: given where pushes go now (the routing),
+ * the next ring, what every reachable shard holds, and what the ledger knows
+ * about copies, which copies to delete, which to merge and which group to
+ * move to its next owner. No I/O; round.ts carries the plan out.
+ *
+ * Authority (docs/rebalancing.md): the copy on the group's *push target*
+ * (its override holder, else its ring owner) is the group, because every
+ * acknowledged write since the routing last pointed there went there. Push
+ * times decide nothing while that copy exists. Every other copy is:
+ * - `base` in the ledger: merged under the target's copy (POSTs since a failover);
+ * - anything else: stale, deleted.
+ * When the target holds no copy, the group lives only in copies elsewhere:
+ * those the ledger marks stale are deleted; of the rest, the freshest by
+ * push time is adopted (moved to the next owner), the others deleted.
  *
  * Contract:
- * - Groups are identified by groupId: `{job="a"}` and `{job="a",instance=""}`
- *   are two groups (they share a shard key, so the same owner).
- * - Only copies on a shard that is not the group's owner ("strays") produce
- *   actions. A group whose owner is undefined (empty ring) or absent from
- *   the snapshot (unreachable: its holdings are unknown) produces none.
- * - Freshness is `push_time_seconds` (a missing one counts as oldest). A
- *   stray never overwrites an owner copy at least as fresh: ties go to the
- *   owner. Of several strays of one group only the freshest is moved (equal
- *   times: the first `from` in sort order); the rest are deleted.
- * - Ordering (deterministic for a given input): groups in groupId order;
- *   within a group the move first, then the deletes, freshest first. Every
- *   `after` names an action earlier in the list; `id` is the position.
- *
- * What the executor must honour:
- * - `move`: PUT `group` (rendered by groupToExposition) to `to` at
- *   upstreamPath(key), confirm it, and only then DELETE it from `from`. If
- *   the copy fails, nothing is deleted.
- * - `delete-stray` with `after`: run only once the move with that id has
- *   been confirmed (copied to `to`); if that move fails, skip it.
- * - `delete-stray` without `after`: `to` already holds a copy at least as
- *   fresh, so it may run at once.
- * - DELETE on a pushgateway is unconditional: a push that reaches `from`
- *   after the snapshot would be lost. Re-read the copy's push time just
- *   before deleting and skip the delete if it is no longer `pushTime`.
- *
- * Known limits, inherent to push_time_seconds:
- * - It is each pushgateway's own clock; skew between shards skews the choice.
- * - A copy written by a move gets the time of the move, not of the original
- *   push, so in a later round it beats strays holding data pushed between
- *   the original push and the move.
- * - Two groups sharing a shard key (`{job="a"}`, `{job="a",instance=""}`)
- *   expose identical series; the owner rejects the second one's PUT (400)
- *   and keeps an empty group for it, which must be deleted (see
- *   PUSHGATEWAY.md). The plan moves both; the executor sees the 400.
+ * - Groups are identified by groupId (`{job="a"}` and `{job="a",instance=""}`
+ *   are two groups that share a shard key, so an owner).
+ * - A group whose push target is undefined (empty ring) or unread (absent
+ *   from the snapshot: its holdings are unknown) produces no action.
+ * - Deterministic for a given input: groups in groupId order, copies by
+ *   shard name.
  */
 import { type GroupingKey, groupId, shardKey } from '../groupingkey/grouping-key.js';
 import { type Ring } from '../ring/ring.js';
 import { type ApiGroup } from '../upstream/metrics-api.js';
 import { pushTimeOf, readGroupingKey } from '../upstream/group-facts.js';
+import { pushTarget, type RoutingTable } from '../proxy/push-target.js';
+import { type CopyMark } from './copy-ledger.js';
 
-/** What every reachable shard holds: target -> its groups from /api/v1/metrics. */
+/** What every reachable shard holds: target → its groups from /api/v1/metrics. */
 export type Snapshot = ReadonlyMap<string, readonly ApiGroup[]>;
 
-/** Who owns a shard key; a Ring is one. */
-export type Owners = Pick<Ring, 'owner'>;
+interface ActionBase {
+  readonly id: string;
+  readonly key: GroupingKey;
+  /** The shard whose copy the action reads (and deletes, except for a merge's target). */
+  readonly from: string;
+  /** push_time_seconds of the copy on `from` in the snapshot. */
+  readonly pushTime: number | undefined;
+}
 
-/** Copy `group` from `from` to its owner `to`, then delete it from `from`. */
-export interface MoveAction {
+/** Delete the copy on `from`, if it is still the one read. */
+export interface DeleteAction extends ActionBase {
+  readonly kind: 'delete';
+}
+
+/** Layer the copy on `into` (the push target) over the copy on `from`, write it to `into`, delete `from`. */
+export interface MergeAction extends ActionBase {
+  readonly kind: 'merge';
+  readonly into: string;
+}
+
+/** Copy the group from `from` (its holder) to `to` (its next owner), then delete it from `from`. */
+export interface MoveAction extends ActionBase {
   readonly kind: 'move';
-  /** Position in the plan; named by the `after` of deletes that wait for this move. */
-  readonly id: number;
-  readonly key: GroupingKey;
-  readonly from: string;
   readonly to: string;
-  /** The copy as read from `from`. */
-  readonly group: ApiGroup;
-  /** push_time_seconds of the copy on `from` when the snapshot was taken. */
-  readonly pushTime: number | undefined;
 }
 
-/** Delete the copy on `from`; the owner `to` holds (or will hold) a copy at least as fresh. */
-export interface DeleteStrayAction {
-  readonly kind: 'delete-stray';
-  readonly id: number;
-  readonly key: GroupingKey;
-  readonly from: string;
-  readonly to: string;
-  /** push_time_seconds of the copy on `from` when the snapshot was taken. */
-  readonly pushTime: number | undefined;
-  /** Id of the move that must be confirmed before this delete; absent when none. */
-  readonly after?: number;
+export type RebalanceAction = DeleteAction | MergeAction | MoveAction;
+
+export interface RoundPlan {
+  /** Run before the next ring is published: no stale copy may be scraped once it is. */
+  readonly deletes: readonly DeleteAction[];
+  readonly merges: readonly MergeAction[];
+  /** Run after it is published, with an override routing each group to `from` until it moved. */
+  readonly moves: readonly MoveAction[];
+  /** Groups that stay where they are although they are not on their next owner (unmovable): groupId → holder. */
+  readonly pinned: ReadonlyMap<string, string>;
 }
 
-export type RebalanceAction = MoveAction | DeleteStrayAction;
+export interface PlanInput {
+  readonly routing: RoutingTable;
+  readonly next: Pick<Ring, 'owner'>;
+  readonly snapshot: Snapshot;
+  readonly mark: (id: string, shard: string) => CopyMark | undefined;
+  /** Whether a move of this copy already failed because it cannot be rendered (skip it). */
+  readonly unmovable?: (id: string, holder: string, pushTime: number | undefined) => boolean;
+}
 
 interface Copy {
-  readonly target: string;
+  readonly shard: string;
   readonly group: ApiGroup;
   readonly pushTime: number | undefined;
 }
 
-interface Holding {
-  readonly key: GroupingKey;
-  readonly copies: Map<string, Copy>;
-}
-
-export function planRebalance(owners: Owners, snapshot: Snapshot): RebalanceAction[] {
-  const actions: RebalanceAction[] = [];
-  const holdings = collectHoldings(snapshot);
+export function planRound(input: PlanInput): RoundPlan {
+  const deletes: DeleteAction[] = [];
+  const merges: MergeAction[] = [];
+  const moves: MoveAction[] = [];
+  const pinned = new Map<string, string>();
+  const holdings = collectHoldings(input.snapshot);
   for (const id of [...holdings.keys()].sort(compareStrings)) {
     const holding = holdings.get(id);
     if (holding === undefined) continue;
-    const owner = owners.owner(shardKey(holding.key));
-    if (owner === undefined || !snapshot.has(owner)) continue;
-    const ownerCopy = holding.copies.get(owner);
-    const strays = [...holding.copies.values()].filter((c) => c.target !== owner).sort(freshestFirst);
-    const freshest = strays[0];
-    if (freshest === undefined) continue;
-    let after: number | undefined;
-    if (ownerCopy === undefined || freshness(freshest) > freshness(ownerCopy)) {
-      after = actions.length;
-      actions.push({ kind: 'move', id: after, key: holding.key, from: freshest.target, to: owner, group: freshest.group, pushTime: freshest.pushTime });
-      strays.shift();
-    }
-    for (const stray of strays) {
-      const del: DeleteStrayAction = { kind: 'delete-stray', id: actions.length, key: holding.key, from: stray.target, to: owner, pushTime: stray.pushTime };
-      actions.push(after === undefined ? del : { ...del, after });
-    }
-  }
-  return actions;
-}
-
-export interface PlanSummary {
-  readonly moves: number;
-  readonly deleteStrays: number;
-  /** Deletes that wait for a move (same group stray on several shards). */
-  readonly waitingOnMove: number;
-}
-
-/** Counts for one log line per plan. */
-export function summarizePlan(actions: readonly RebalanceAction[]): PlanSummary {
-  let moves = 0;
-  let deleteStrays = 0;
-  let waitingOnMove = 0;
-  for (const a of actions) {
-    if (a.kind === 'move') {
-      moves++;
+    const { key, copies } = holding;
+    const target = pushTarget(input.routing, key, id);
+    if (target === undefined || !input.snapshot.has(target)) continue;
+    const base = (c: Copy): ActionBase => ({ id, key, from: c.shard, pushTime: c.pushTime });
+    let holder: Copy | undefined = copies.get(target);
+    if (holder !== undefined) {
+      for (const c of copies.values()) {
+        if (c.shard === target) continue;
+        if (input.mark(id, c.shard) === 'base') merges.push({ kind: 'merge', ...base(c), into: target });
+        else deletes.push({ kind: 'delete', ...base(c) });
+      }
     } else {
-      deleteStrays++;
-      if (a.after !== undefined) waitingOnMove++;
+      const live: Copy[] = [];
+      for (const c of copies.values()) {
+        if (input.mark(id, c.shard) === 'stale') deletes.push({ kind: 'delete', ...base(c) });
+        else live.push(c);
+      }
+      live.sort(freshestFirst);
+      holder = live[0];
+      for (const c of live.slice(1)) deletes.push({ kind: 'delete', ...base(c) });
     }
+    if (holder === undefined) continue;
+    const owner = input.next.owner(shardKey(key)) ?? target;
+    if (holder.shard === owner) continue;
+    if (input.unmovable?.(id, holder.shard, holder.pushTime) === true) {
+      pinned.set(id, holder.shard);
+      continue;
+    }
+    moves.push({ kind: 'move', ...base(holder), to: owner });
   }
-  return { moves, deleteStrays, waitingOnMove };
+  return { deletes, merges, moves, pinned };
 }
 
-/** Groups by groupId, each with at most one copy per target (the freshest, should a target list one twice). */
-function collectHoldings(snapshot: Snapshot): Map<string, Holding> {
-  const holdings = new Map<string, Holding>();
-  for (const [target, groups] of snapshot) {
-    for (const group of groups) {
+/** Groups by groupId, each with at most one copy per shard (the freshest, should a shard list one twice). */
+function collectHoldings(snapshot: Snapshot): Map<string, { key: GroupingKey; copies: Map<string, Copy> }> {
+  const holdings = new Map<string, { key: GroupingKey; copies: Map<string, Copy> }>();
+  for (const shard of [...snapshot.keys()].sort(compareStrings)) {
+    for (const group of snapshot.get(shard) ?? []) {
       // Pushgateway always lists a job; anything else is not a group we can address.
       const key = readGroupingKey(group);
       if (key === undefined) continue;
@@ -153,9 +141,9 @@ function collectHoldings(snapshot: Snapshot): Map<string, Holding> {
         holding = { key, copies: new Map() };
         holdings.set(id, holding);
       }
-      const copy: Copy = { target, group, pushTime: pushTimeOf(group) };
-      const seen = holding.copies.get(target);
-      if (seen === undefined || freshness(copy) > freshness(seen)) holding.copies.set(target, copy);
+      const copy: Copy = { shard, group, pushTime: pushTimeOf(group) };
+      const seen = holding.copies.get(shard);
+      if (seen === undefined || freshness(copy) > freshness(seen)) holding.copies.set(shard, copy);
     }
   }
   return holdings;
@@ -171,7 +159,7 @@ function freshestFirst(a: Copy, b: Copy): number {
   // -Infinity - -Infinity is NaN: equal.
   if (d > 0) return 1;
   if (d < 0) return -1;
-  return compareStrings(a.target, b.target);
+  return compareStrings(a.shard, b.shard);
 }
 
 function compareStrings(a: string, b: string): number {

@@ -1,24 +1,20 @@
 /**
- * Keeps every group on exactly one shard across membership changes. It owns
- * the moment a new ring takes effect: a shard that joins (or recovers) is
- * published only after its stale copies are gone, and a draining shard keeps
- * its groups routed to it until each has moved. A shard that died is taken
- * out of the routing at once (its pushes would fail otherwise).
+ * Runs rebalance rounds (round.ts), one at a time: on a membership change,
+ * a drain, a shard that answers again, and every sweep interval (which also
+ * resolves strays pushed around shardgate). A change that arrives during a
+ * round is picked up by the next one; a round that left work behind
+ * (skipped actions, failures, pending moves) is retried soon.
  *
- * Rounds run one at a time. A change that arrives during a round is picked
- * up by the next one; a periodic sweep runs a round even without a change,
- * which also resolves strays pushed around shardgate or left by another
- * shardgate replica.
+ * The state a round reads and changes (routing, ledger, journal, drains)
+ * belongs to the Coordinator; this class owns only the schedule, the rate
+ * limiter and the reporting (metrics, one log line per round).
  */
 import { type Logger } from '../telemetry/logger.js';
 import { type Metrics } from '../telemetry/metrics.js';
-import { type ShardClient } from '../upstream/shard-client.js';
 import { type Clock } from '../time/clock.js';
 import { buildRing } from '../ring/rendezvous-ring.js';
-import { type Ring } from '../ring/ring.js';
-import { type GroupLocks } from './group-locks.js';
 import { RateLimiter } from './rate-limiter.js';
-import { runRound } from './round.js';
+import { runRound, type RoundDeps, type RoundResult } from './round.js';
 
 export interface RebalanceSettings {
   readonly sweepIntervalMs: number;
@@ -26,45 +22,33 @@ export interface RebalanceSettings {
   readonly maxMovesPerSecond: number;
 }
 
-export interface PublishedRouting {
-  readonly ring: Ring;
-  readonly overrides: ReadonlyMap<string, string>;
-}
-
 export interface RebalancerDeps {
-  readonly client: ShardClient;
   readonly clock: Clock;
-  readonly locks: GroupLocks;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly timeoutMs: number;
-  /** Targets that can be read now (health up): members, joiners and draining shards. */
+  /** The member set the next round should publish. */
+  readonly wanted: () => readonly string[];
+  /** Targets that can be read now: members, joiners, draining and recovering shards. */
   readonly readable: () => readonly string[];
-  readonly current: () => PublishedRouting;
-  readonly publish: (routing: PublishedRouting) => void;
+  /** The round's view of the coordinator's state (all but the limiter and settings). */
+  readonly round: Omit<RoundDeps, 'limiter' | 'concurrency'>;
+  /** Called with every round's result, before the next one starts. */
+  readonly roundDone: (result: RoundResult) => void;
 }
 
-export interface DrainState {
-  readonly target: string;
-  readonly state: 'draining' | 'drained';
-  /** Groups still on the target after the last round, or null before one ran. */
-  readonly groups_remaining: number | null;
-  readonly since: string;
-}
+/** How soon a round that left work behind is retried. */
+const RETRY_MS = 5000;
 
 export class Rebalancer {
   readonly #deps: RebalancerDeps;
   readonly #limiter: RateLimiter;
   #settings: RebalanceSettings;
-  #desired: readonly string[] = [];
   #dirty = false;
   #trigger = 'start';
   #running: Promise<void> | undefined;
   #cancelSweep: (() => void) | undefined;
+  #cancelRetry: (() => void) | undefined;
   #stopped = false;
-  readonly #drains = new Map<string, { since: Date; remaining: number | null }>();
-  /** The overrides last published; moves settle by deleting from it in place (O(1) per move). */
-  #overrides = new Map<string, string>();
 
   constructor(deps: RebalancerDeps, settings: RebalanceSettings) {
     this.#deps = deps;
@@ -73,31 +57,19 @@ export class Rebalancer {
   }
 
   set settings(s: RebalanceSettings) {
+    const resweep = s.sweepIntervalMs !== this.#settings.sweepIntervalMs;
     this.#settings = s;
     this.#limiter.perSecond = s.maxMovesPerSecond;
-  }
-
-  /** New member set from membership. Dead leavers leave the routing now; the rest waits for a round. */
-  setMembers(members: readonly string[], trigger: string): void {
-    this.#desired = members;
-    const readable = new Set(this.#deps.readable());
-    const { ring } = this.#deps.current();
-    const dead = ring.members.filter((m) => !members.includes(m) && !readable.has(m));
-    let stranded = false;
-    for (const [id, holder] of this.#overrides) {
-      if (!readable.has(holder)) {
-        this.#overrides.delete(id);
-        stranded = true;
-      }
-    }
-    if (dead.length > 0 || stranded) {
-      this.#deps.publish({ ring: buildRing(ring.members.filter((m) => !dead.includes(m))), overrides: this.#overrides });
-    }
-    this.request(trigger);
+    if (resweep && this.#cancelSweep) this.startSweeping();
   }
 
   startSweeping(): void {
-    this.#schedule();
+    this.#cancelSweep?.();
+    if (this.#stopped) return;
+    this.#cancelSweep = this.#deps.clock.setTimer(() => {
+      this.request('sweep');
+      this.startSweeping();
+    }, this.#settings.sweepIntervalMs);
   }
 
   /** Resolves when no round is running or requested. */
@@ -108,33 +80,14 @@ export class Rebalancer {
   stop(): void {
     this.#stopped = true;
     this.#cancelSweep?.();
+    this.#cancelRetry?.();
   }
 
-  drain(target: string, on: boolean): void {
-    if (on && !this.#drains.has(target)) this.#drains.set(target, { since: new Date(), remaining: null });
-    if (!on) this.#drains.delete(target);
-  }
-
-  drainState(target: string): DrainState | undefined {
-    const d = this.#drains.get(target);
-    if (!d) return undefined;
-    return { target, state: d.remaining === 0 ? 'drained' : 'draining', groups_remaining: d.remaining, since: d.since.toISOString() };
-  }
-
-  /** Runs a round soon (after the current one): a change, a sweep, a shard that answers again. */
+  /** Runs a round soon (after the current one). */
   request(trigger: string): void {
     this.#dirty = true;
     this.#trigger = trigger;
     if (!this.#running && !this.#stopped) this.#running = this.#loop().finally(() => (this.#running = undefined));
-  }
-
-  #schedule(): void {
-    this.#cancelSweep?.();
-    if (this.#stopped) return;
-    this.#cancelSweep = this.#deps.clock.setTimer(() => {
-      this.request('sweep');
-      this.#schedule();
-    }, this.#settings.sweepIntervalMs);
   }
 
   async #loop(): Promise<void> {
@@ -145,60 +98,41 @@ export class Rebalancer {
   }
 
   async #round(trigger: string): Promise<void> {
-    const { metrics, logger } = this.#deps;
-    const members = this.#desired;
-    const next = buildRing(members);
+    const { metrics, logger, clock } = this.#deps;
+    const members = this.#deps.wanted();
     const sources = this.#deps.readable();
-    const started = performance.now();
+    const started = clock.now();
     metrics.rebalanceInProgress.set(1);
     try {
-      const result = await runRound(
-        {
-          client: this.#deps.client,
-          locks: this.#deps.locks,
-          limiter: this.#limiter,
-          concurrency: this.#settings.concurrency,
-          timeoutMs: this.#deps.timeoutMs,
-          publish: (ring, overrides) => {
-            this.#overrides = new Map(overrides);
-            this.#deps.publish({ ring, overrides: this.#overrides });
-          },
-          settle: (id) => void this.#overrides.delete(id),
-        },
-        next,
-        sources,
-      );
-      const seconds = (performance.now() - started) / 1000;
-      for (const [target, d] of this.#drains) {
-        const left = result.remaining.get(target);
-        if (left !== undefined) d.remaining = left;
-      }
-      metrics.rebalanceRuns.inc({ trigger: trigger === 'sweep' ? 'sweep' : 'change', result: result.failures.length > 0 ? 'partial' : 'success' });
+      const result = await runRound({ ...this.#deps.round, limiter: this.#limiter, concurrency: this.#settings.concurrency }, buildRing(members), sources);
+      this.#deps.roundDone(result);
+      const seconds = (clock.now() - started) / 1000;
+      const failed = result.failures.length;
+      metrics.rebalanceRuns.inc({ trigger: trigger === 'sweep' ? 'sweep' : 'change', result: failed > 0 ? 'partial' : 'success' });
       metrics.rebalanceMoved.inc(result.moved);
       metrics.rebalanceDeleted.inc(result.deleted);
       metrics.rebalanceSkipped.inc(result.skipped);
-      metrics.rebalanceFailures.inc(result.failures.length);
+      metrics.rebalanceFailures.inc(failed);
       metrics.rebalanceDuration.observe(seconds);
-      metrics.rebalancePendingMoves.set(this.#overrides.size);
-      if (result.failures.length === 0) metrics.rebalanceLastSuccess.set(Date.now() / 1000);
-      const quiet = trigger === 'sweep' && result.moved + result.deleted + result.skipped + result.failures.length === 0;
+      if (failed === 0) metrics.rebalanceLastSuccess.set(Date.now() / 1000);
       const line = {
         trigger,
         members: members.length,
-        shards_read: sources.length,
+        shards_read: result.read.length,
         groups_seen: result.groupsSeen,
         moved: result.moved,
+        merged: result.merged,
         deleted: result.deleted,
         skipped: result.skipped,
-        failed: result.failures.length,
+        failed,
         duration_seconds: Number(seconds.toFixed(3)),
         first_failure: result.failures[0],
       };
-      if (result.failures.length > 0) logger.warn(line, 'rebalance finished with failures; a later round retries');
-      else if (quiet) logger.debug(line, 'sweep found nothing to do');
+      const quiet = result.moved + result.merged + result.deleted + result.skipped + failed === 0;
+      if (failed > 0) logger.warn(line, 'rebalance finished with failures; a later round retries');
+      else if (quiet && trigger === 'sweep') logger.debug(line, 'sweep found nothing to do');
       else logger.info(line, 'rebalance finished');
-      // Data changed under us or could not be moved: look again soon, not at the next sweep.
-      if (result.skipped > 0 || this.#overrides.size > 0) this.#retrySoon();
+      if (!quiet || sources.length < members.length) this.#retrySoon();
     } catch (err) {
       metrics.rebalanceFailures.inc();
       logger.error({ trigger, err: err instanceof Error ? err.message : String(err) }, 'rebalance round failed');
@@ -210,6 +144,7 @@ export class Rebalancer {
 
   #retrySoon(): void {
     if (this.#stopped) return;
-    this.#deps.clock.setTimer(() => this.request('retry'), Math.min(5000, this.#settings.sweepIntervalMs));
+    this.#cancelRetry?.();
+    this.#cancelRetry = this.#deps.clock.setTimer(() => this.request('retry'), Math.min(RETRY_MS, this.#settings.sweepIntervalMs));
   }
 }

@@ -1,55 +1,75 @@
 /**
- * One rebalance round: read every reachable shard, plan against the next
- * ring, and carry the plan out so that Prometheus never scrapes a stale copy
- * and no client write is lost:
+ * One rebalance round, carried out so that Prometheus never scrapes a stale
+ * copy and no acknowledged write is lost (docs/rebalancing.md states the
+ * invariants and why each step keeps them):
  *
- *  A. Stale copies (`delete-stray`) are deleted first, each only if its push
- *     time is still the one planned on (re-read under the group's lock).
- *  B. Under the locks of every group to move: re-read each destination; a
- *     destination that received a client write since the snapshot keeps it
- *     (the move becomes a delete of the older copy), a stale copy there is
- *     deleted. Then the next ring is published, with an override that keeps
- *     routing each not-yet-moved group to the shard that holds it.
- *  C. Moves, batched per source under the groups' locks: re-read the source,
- *     PUT the current copy to the owner, and only after the owner confirmed
- *     it, DELETE the source copy and drop the override.
+ *  1. Open the write journal, read every reachable shard, plan (plan.ts).
+ *  2. Deletes and merges, per source in batches under the groups' exclusive
+ *     locks: re-read the source; delete a copy only if it is still the one
+ *     planned on; merge by re-reading the target too.
+ *  3. Publish the next ring, in one synchronous step with closing the
+ *     journal: every group that must move, and every group written since
+ *     the snapshot to a shard that is not its next owner, keeps an override
+ *     to the shard that holds it.
+ *  4. Moves, per source in batches under the locks: re-read the source, PUT
+ *     the current copy to the owner, switch the routing to the owner once it
+ *     confirmed, then DELETE the source copy. A failed DELETE leaves a marked
+ *     stale copy, which the next round deletes.
  *
- * A shard that cannot be read or written leaves its data in place; the
- * round reports it and a later round retries.
+ * Every action succeeds or fails on its own; a shard that cannot be read or
+ * written keeps its data and the round reports it. A group that cannot be
+ * rendered for a move stays where it is, routed there, and is reported.
  */
 import { type ApiGroup } from '../upstream/metrics-api.js';
 import { type ShardClient } from '../upstream/shard-client.js';
 import { errorMessage } from '../upstream/upstream-error.js';
-import { groupId } from '../groupingkey/grouping-key.js';
+import { groupId, shardKey } from '../groupingkey/grouping-key.js';
 import { upstreamPath } from '../groupingkey/upstream-path.js';
 import { type Ring } from '../ring/ring.js';
-import { planRebalance, type MoveAction, type RebalanceAction } from './plan.js';
-import { groupToExposition } from './exposition.js';
+import { type RoutingTable } from '../proxy/push-target.js';
 import { pushTimeOf, readGroupingKey } from '../upstream/group-facts.js';
+import { planRound, type DeleteAction, type MergeAction, type MoveAction, type RebalanceAction } from './plan.js';
+import { groupToExposition, UnrenderableGroupError } from './exposition.js';
+import { layerGroup } from './layer-group.js';
 import { type GroupLocks } from './group-locks.js';
 import { type RateLimiter } from './rate-limiter.js';
+import { type CopyLedger } from './copy-ledger.js';
+import { type WriteJournal } from './write-journal.js';
+import { type UnmovableGroups } from './unmovable-groups.js';
+import { type Clock } from '../time/clock.js';
 
 export interface RoundDeps {
   readonly client: ShardClient;
   readonly locks: GroupLocks;
   readonly limiter: RateLimiter;
+  readonly ledger: CopyLedger;
+  readonly journal: WriteJournal;
+  readonly unmovable: UnmovableGroups;
   readonly concurrency: number;
   readonly timeoutMs: number;
+  readonly clock: Clock;
+  /** Seconds a moved group had two scraped copies: from the owner's confirmation to the source's delete. */
+  readonly onTwoCopies: (seconds: number) => void;
+  /** Where pushes go now. */
+  readonly routing: () => RoutingTable;
   /** Makes `ring` the routing, with `overrides` (groupId → holder) for groups not moved yet. */
   readonly publish: (ring: Ring, overrides: ReadonlyMap<string, string>) => void;
-  /** Drops one override once its group has moved (or vanished). */
+  /** Drops one override: the group now lives on its ring owner (or nowhere). */
   readonly settle: (groupId: string) => void;
 }
 
 export interface RoundResult {
   readonly groupsSeen: number;
   readonly moved: number;
+  readonly merged: number;
   readonly deleted: number;
   /** Actions left alone because the data changed under us; a later round re-plans them. */
   readonly skipped: number;
   readonly failures: string[];
-  /** Groups still held, per target read in this round (after its actions). */
+  /** Groups still held after the round, per target read in this round (unmovable ones included). */
   readonly remaining: ReadonlyMap<string, number>;
+  /** Shards read in this round. */
+  readonly read: readonly string[];
 }
 
 /**
@@ -63,128 +83,159 @@ const batchSize = (storeSize: number): number => Math.max(MIN_BATCH, Math.ceil(s
 
 export async function runRound(deps: RoundDeps, next: Ring, sources: readonly string[]): Promise<RoundResult> {
   const failures: string[] = [];
-  const snapshot = await readAll(deps, sources, failures);
-  const plan = planRebalance(next, new Map([...snapshot].map(([t, r]) => [t, r.groups])));
-  const counts = { moved: 0, deleted: 0, skipped: 0 };
-  const held = new Map([...snapshot].map(([t, r]) => [t, r.groups.length]));
-  const removed = (target: string): void => void held.set(target, (held.get(target) ?? 1) - 1);
-
-  /** Deletes the copy on `from` unless it was written since it was planned on. */
-  const deleteIfUnchanged = async (action: RebalanceAction, current: ApiGroup): Promise<void> => {
-    if (pushTimeOf(current) !== action.pushTime) return void counts.skipped++;
-    await deps.client.delete(action.from, upstreamPath(action.key), deps.timeoutMs);
-    counts.deleted++;
-    removed(action.from);
-  };
-
-  // A. stale copies go first: nothing may expose them once the ring changes.
-  const deletes = plan.filter((a) => a.kind === 'delete-stray');
-  const sizes = new Map([...snapshot].map(([t, r]) => [t, batchSize(r.groups.length)]));
-  await inBatches(deps, sizes, deletes, async (action, current) => {
-    if (current !== undefined) await deleteIfUnchanged(action, current);
-  }, failures);
-
-  // B. settle the destinations, then publish the ring with overrides.
-  const moves = plan.filter((a): a is MoveAction => a.kind === 'move');
-  const moveIds = moves.map((m) => groupId(m.key));
-  const overrides = new Map<string, string>();
-  const demoted: RebalanceAction[] = [];
-  const ready: MoveAction[] = [];
-  await deps.locks.acquireExclusive(moveIds);
+  deps.journal.open();
+  let published = false;
   try {
-    const destinations = await readAll(deps, [...new Set(moves.map((m) => m.to))], failures);
-    for (const move of moves) {
-      const id = groupId(move.key);
-      const now = destinations.get(move.to);
-      if (now === undefined) {
-        // Destination unreadable: keep routing the group to where it is; a later round moves it.
-        overrides.set(id, move.from);
-        continue;
+    const snapshot = await readAll(deps, sources, failures);
+    const plan = planRound({
+      routing: deps.routing(),
+      next,
+      snapshot: new Map([...snapshot].map(([t, r]) => [t, r.groups])),
+      mark: (id, shard) => deps.ledger.mark(id, shard),
+      unmovable: (id, holder, pushTime) => deps.unmovable.has(id, holder, pushTime),
+    });
+    const counts = { moved: 0, merged: 0, deleted: 0, skipped: 0 };
+    const held = new Map([...snapshot].map(([t, r]) => [t, r.groups.length]));
+    const removed = (target: string): void => void held.set(target, (held.get(target) ?? 1) - 1);
+    const sizes = new Map([...snapshot].map(([t, r]) => [t, batchSize(r.groups.length)]));
+    // Marks on a shard that no longer holds the group are resolved.
+    for (const [shard, contents] of snapshot) {
+      for (const id of deps.ledger.markedOn(shard)) if (!contents.byId.has(id)) deps.ledger.resolved(id, shard);
+      deps.unmovable.retain(shard, contents.byId);
+    }
+
+    // 2. No stale copy survives into the next ring.
+    const before: Array<DeleteAction | MergeAction> = [...plan.merges, ...plan.deletes];
+    await inBatches(deps, sizes, before, failures, async (action, current) => {
+      if (current === undefined) return void deps.ledger.resolved(action.id, action.from);
+      if (pushTimeOf(current) !== action.pushTime) return void counts.skipped++;
+      if (action.kind === 'merge') {
+        const top = (await deps.client.listGroups(action.into, deps.timeoutMs)).find((g) => idOf(g) === action.id);
+        const merged = top === undefined ? current : layerGroup(current, top);
+        await deps.client.push(action.into, 'PUT', upstreamPath(action.key), groupToExposition(merged), deps.timeoutMs);
+        counts.merged++;
       }
-      const was = snapshot.get(move.to)?.byId.get(id);
-      const is = now.byId.get(id);
-      if (is !== undefined && (was === undefined || pushTimeOf(is) !== pushTimeOf(was))) {
-        // A client wrote to the owner since the snapshot: its write wins.
-        demoted.push({ kind: 'delete-stray', id: move.id, key: move.key, from: move.from, to: move.to, pushTime: move.pushTime });
-        continue;
-      }
-      if (is !== undefined) {
-        await deps.client.delete(move.to, upstreamPath(move.key), deps.timeoutMs);
-        counts.deleted++;
-        removed(move.to);
-      }
-      overrides.set(id, move.from);
-      ready.push(move);
+      await deps.client.delete(action.from, upstreamPath(action.key), deps.timeoutMs);
+      deps.ledger.resolved(action.id, action.from);
+      counts.deleted++;
+      removed(action.from);
+    });
+
+    // 3. Publish: journal closed and ring published in one synchronous step.
+    const recent = deps.journal.close();
+    published = true;
+    const overrides = new Map<string, string>(plan.pinned);
+    const moves: MoveAction[] = [];
+    const planned = new Set<string>(plan.pinned.keys());
+    for (const move of plan.moves) {
+      planned.add(move.id);
+      // A write since the snapshot went to the push target: that copy is the group now.
+      const holder = recent.get(move.id)?.target ?? move.from;
+      if (holder === move.to) continue;
+      overrides.set(move.id, holder);
+      moves.push(holder === move.from ? move : { ...move, from: holder, pushTime: undefined });
+    }
+    for (const [id, entry] of recent) {
+      if (planned.has(id)) continue;
+      const owner = next.owner(shardKey(entry.key));
+      if (owner === undefined || owner === entry.target) continue;
+      overrides.set(id, entry.target);
+      moves.push({ kind: 'move', id, key: entry.key, from: entry.target, to: owner, pushTime: undefined });
     }
     deps.publish(next, overrides);
+
+    // 4. Moves.
+    await inBatches(deps, sizes, moves, failures, async (move, current) => {
+      if (current === undefined) return deps.settle(move.id);
+      let text: string;
+      try {
+        text = groupToExposition(current);
+      } catch (err) {
+        if (!(err instanceof UnrenderableGroupError)) throw err;
+        deps.unmovable.add(move.id, move.key, move.from, pushTimeOf(current), err.message);
+        throw err;
+      }
+      await deps.limiter.take();
+      const path = upstreamPath(move.key);
+      try {
+        await deps.client.push(move.to, 'PUT', path, text, deps.timeoutMs);
+      } catch (err) {
+        // The copy may still land (a timeout) or leave an empty failed group: it is not the group.
+        deps.ledger.deleteMissed(move.id, move.to);
+        await deps.client.delete(move.to, path, deps.timeoutMs).then(() => deps.ledger.resolved(move.id, move.to), () => undefined);
+        throw err;
+      }
+      deps.ledger.resolved(move.id, move.to);
+      deps.settle(move.id);
+      counts.moved++;
+      removed(move.from);
+      const copied = deps.clock.now();
+      try {
+        await deps.client.delete(move.from, path, deps.timeoutMs);
+        deps.onTwoCopies((deps.clock.now() - copied) / 1000);
+      } catch (err) {
+        deps.ledger.deleteMissed(move.id, move.from);
+        throw err;
+      }
+    });
+
+    return {
+      groupsSeen: [...snapshot.values()].reduce((n, r) => n + r.groups.length, 0),
+      ...counts,
+      failures,
+      remaining: held,
+      read: [...snapshot.keys()],
+    };
   } finally {
-    deps.locks.releaseExclusive(moveIds);
+    if (!published) deps.journal.close();
   }
-
-  // C. moves (and demoted deletes), batched per source.
-  const work: RebalanceAction[] = [...ready, ...demoted];
-  await inBatches(deps, sizes, work, async (action, current) => {
-    const id = groupId(action.key);
-    if (current === undefined) return deps.settle(id);
-    if (action.kind === 'delete-stray') return deleteIfUnchanged(action, current);
-    await deps.limiter.take();
-    const path = upstreamPath(action.key);
-    try {
-      await deps.client.push(action.to, 'PUT', path, groupToExposition(current), deps.timeoutMs);
-    } catch (err) {
-      // A rejected copy may leave an empty, failed group on the owner; remove it.
-      await deps.client.delete(action.to, path, deps.timeoutMs).catch(() => undefined);
-      throw err;
-    }
-    await deps.client.delete(action.from, path, deps.timeoutMs);
-    deps.settle(id);
-    counts.moved++;
-    removed(action.from);
-  }, failures);
-
-  return { groupsSeen: [...snapshot.values()].reduce((n, r) => n + r.groups.length, 0), ...counts, failures, remaining: held };
 }
 
 /**
  * Runs `act` for every action, batched per source shard: lock the batch's
  * groups, re-read the source once, then act on each group's current copy
  * there (undefined when it is gone). Batches of different sources run
- * concurrently up to `deps.concurrency`.
+ * concurrently up to `deps.concurrency`. Each action fails on its own.
  */
-async function inBatches(
+async function inBatches<A extends RebalanceAction>(
   deps: RoundDeps,
   batchSizes: ReadonlyMap<string, number>,
-  actions: readonly RebalanceAction[],
-  act: (action: RebalanceAction, current: ApiGroup | undefined) => Promise<void>,
+  actions: readonly A[],
   failures: string[],
+  act: (action: A, current: ApiGroup | undefined) => Promise<void>,
 ): Promise<void> {
-  const batches: RebalanceAction[][] = [];
-  const bySource = new Map<string, RebalanceAction[]>();
-  for (const a of actions) bySource.set(a.from, [...(bySource.get(a.from) ?? []), a]);
+  const batches: A[][] = [];
+  const bySource = new Map<string, A[]>();
+  for (const a of actions) {
+    const list = bySource.get(a.from);
+    if (list === undefined) bySource.set(a.from, [a]);
+    else list.push(a);
+  }
   for (const [source, list] of bySource) {
     const size = batchSizes.get(source) ?? MIN_BATCH;
     for (let i = 0; i < list.length; i += size) batches.push(list.slice(i, i + size));
   }
   let next = 0;
   const worker = async (): Promise<void> => {
-    for (let b = batches[next++]; b !== undefined; b = batches[next++]) {
-      const batch = b;
-      const ids = batch.map((a) => groupId(a.key));
+    for (let batch = batches[next++]; batch !== undefined; batch = batches[next++]) {
       const source = batch[0]?.from ?? '';
-      await deps.locks.acquireExclusive(ids);
+      const todo = batch;
       try {
-        const current = indexed(await deps.client.listGroups(source, deps.timeoutMs));
-        for (const action of batch) {
-          try {
-            await act(action, current.byId.get(groupId(action.key)));
-          } catch (err) {
-            failures.push(`${source}: ${action.kind} ${JSON.stringify(action.key)}: ${errorMessage(err)}`);
-          }
-        }
+        await deps.locks.withExclusive(
+          todo.map((a) => a.id),
+          async () => {
+            const current = indexed(await deps.client.listGroups(source, deps.timeoutMs));
+            for (const action of todo) {
+              try {
+                await act(action, current.byId.get(action.id));
+              } catch (err) {
+                failures.push(`${source}: ${action.kind} ${JSON.stringify(action.key)}: ${errorMessage(err)}`);
+              }
+            }
+          },
+        );
       } catch (err) {
         failures.push(`${source}: cannot read: ${errorMessage(err)}`);
-      } finally {
-        deps.locks.releaseExclusive(ids);
       }
     }
   };
@@ -211,11 +262,16 @@ async function readAll(deps: RoundDeps, targets: readonly string[], failures: st
   return out;
 }
 
+function idOf(group: ApiGroup): string | undefined {
+  const key = readGroupingKey(group);
+  return key === undefined ? undefined : groupId(key);
+}
+
 function indexed(groups: readonly ApiGroup[]): ShardContents {
   const byId = new Map<string, ApiGroup>();
   for (const g of groups) {
-    const key = readGroupingKey(g);
-    if (key !== undefined) byId.set(groupId(key), g);
+    const id = idOf(g);
+    if (id !== undefined) byId.set(id, g);
   }
   return { groups, byId };
 }

@@ -116,6 +116,22 @@ export class Metrics {
     help: 'Rebalance reads or writes that failed; the data stays in place and a later round retries.',
     registers: [this.registry],
   });
+  readonly rebalanceUnmovable = new Gauge({
+    name: 'shardgate_rebalance_unmovable_groups',
+    help: 'Groups a move cannot carry (the text format cannot reproduce them); they stay on the shard that holds them.',
+    registers: [this.registry],
+  });
+  readonly rebalanceMarkedCopies = new Gauge({
+    name: 'shardgate_rebalance_marked_copies',
+    help: 'Copies known to be stale (or to be merged) on shards that could not be cleaned yet.',
+    registers: [this.registry],
+  });
+  readonly rebalanceTwoCopySeconds = new Histogram({
+    name: 'shardgate_rebalance_two_copy_seconds',
+    help: 'How long a moved group had a copy on both shards: from the owner confirming the copy to the source deleting it.',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [this.registry],
+  });
   readonly rebalancePendingMoves = new Gauge({
     name: 'shardgate_rebalance_pending_moves',
     help: 'Groups still routed to a shard other than their owner, waiting to be moved.',

@@ -1,18 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sdTargetGroups } from '../../src/discovery/http-sd.js';
-import { type TargetStatus } from '../../src/membership/membership.js';
+import { sdTargetGroups, type OutsideShard } from '../../src/discovery/http-sd.js';
 
-const status = (target: string, over: Partial<TargetStatus>): TargetStatus => ({
-  target,
-  health: 'up',
-  lastCheck: null,
-  lastError: null,
-  lastCheckDurationSeconds: null,
-  draining: false,
-  inRing: false,
-  ...over,
-});
+const outside = (target: string, over: Partial<OutsideShard>): OutsideShard => ({ target, up: true, state: 'draining', holdsGroups: true, ...over });
 
 test('ring members are listed as active, one target group each, with the shard label', () => {
   assert.deepEqual(sdTargetGroups(['a:1', 'b:1'], []), [
@@ -21,9 +11,14 @@ test('ring members are listed as active, one target group each, with the shard l
   ]);
 });
 
-test('a draining shard stays listed while it is up; a down or healthy non-member does not', () => {
-  const groups = sdTargetGroups(['a:1'], [status('a:1', { inRing: true }), status('d:1', { draining: true }), status('x:1', { draining: true, health: 'down' }), status('j:1', {})]);
-  assert.deepEqual(groups.map((g) => [g.targets[0], g.labels['__meta_shardgate_state']]), [['a:1', 'active'], ['d:1', 'draining']]);
+test('a shard outside the ring is listed only while it is up and holds groups', () => {
+  const groups = sdTargetGroups(['a:1'], [
+    outside('d:1', {}),
+    outside('x:1', { up: false }),
+    outside('e:1', { state: 'drained', holdsGroups: false }),
+    outside('u:1', { state: 'drained', holdsGroups: true }),
+  ]);
+  assert.deepEqual(groups.map((g) => [g.targets[0], g.labels['__meta_shardgate_state']]), [['a:1', 'active'], ['d:1', 'draining'], ['u:1', 'drained']]);
 });
 
 test('an empty ring gives the empty list Prometheus expects', () => {

@@ -4,209 +4,162 @@ import fc from 'fast-check';
 import { groupId, shardKey, type GroupingKey } from '../../src/groupingkey/grouping-key.js';
 import { buildRing } from '../../src/ring/rendezvous-ring.js';
 import { type ApiGroup } from '../../src/upstream/metrics-api.js';
-import { pushTimeOf } from '../../src/upstream/group-facts.js';
-import { planRebalance, type Owners, type RebalanceAction, summarizePlan } from '../../src/rebalance/plan.js';
+import { planRound, type RoundPlan } from '../../src/rebalance/plan.js';
+import { type CopyMark } from '../../src/rebalance/copy-ledger.js';
+import { type RoutingTable } from '../../src/proxy/push-target.js';
 
-/** A group as /api/v1/metrics lists it, with push_time_seconds = `pushTime` (omitted when undefined). */
-function group(labels: Record<string, string>, pushTime: number | undefined): ApiGroup {
-  const base: ApiGroup = { labels, last_push_successful: true, g: { time_stamp: '', type: 'GAUGE', metrics: [{ labels, value: '1' }] } };
-  if (pushTime === undefined) return base;
-  return { ...base, push_time_seconds: { time_stamp: '', type: 'GAUGE', metrics: [{ labels, value: String(pushTime) }] } };
+/** A group as /api/v1/metrics lists it, with push_time_seconds = `pushTime`. */
+function group(labels: Record<string, string>, pushTime: number): ApiGroup {
+  return {
+    labels,
+    last_push_successful: true,
+    g: { time_stamp: '', type: 'GAUGE', metrics: [{ labels, value: '1' }] },
+    push_time_seconds: { time_stamp: '', type: 'GAUGE', metrics: [{ labels, value: String(pushTime) }] },
+  };
 }
 
-const A = { job: 'a' };
-/** Every key owned by `owner`; undefined is an empty ring. */
-const allTo = (owner: string | undefined): Owners => ({ owner: () => owner });
+const A: GroupingKey = { job: 'a' };
+/** Routing where every key goes to `target` (an override-free ring of one is enough: owner() ignores the key). */
+const routedTo = (target: string): RoutingTable => ({ ring: { members: [target], owner: () => target }, overrides: new Map() });
+const ownedBy = (owner: string): { owner: () => string } => ({ owner: () => owner });
 
-/** Compact view of a plan for table assertions. */
-function brief(actions: readonly RebalanceAction[]): string[] {
-  return actions.map((a) => {
-    const key = JSON.stringify(a.key);
-    if (a.kind === 'move') return `#${a.id} move ${key} ${a.from}->${a.to} t=${String(a.pushTime)}`;
-    return `#${a.id} delete-stray ${key} from ${a.from} (owner ${a.to})${a.after === undefined ? '' : ` after #${a.after}`}`;
-  });
+function brief(plan: RoundPlan): string[] {
+  return [
+    ...plan.deletes.map((a) => `delete ${a.from} t=${String(a.pushTime)}`),
+    ...plan.merges.map((a) => `merge ${a.from} into ${a.into}`),
+    ...plan.moves.map((a) => `move ${a.from}->${a.to}`),
+    ...[...plan.pinned].map(([, holder]) => `pinned at ${holder}`),
+  ];
 }
 
 interface Case {
   readonly name: string;
-  readonly owners: Owners;
+  readonly target: string;
+  readonly owner: string;
   readonly snapshot: Array<[string, ApiGroup[]]>;
+  readonly marks?: Record<string, CopyMark>;
   readonly want: string[];
 }
 
 const cases: Case[] = [
   {
-    name: 'stray fresher than the owner copy: move it',
-    owners: allTo('O'),
+    name: 'the copy where pushes go wins even when a stray has a newer push time (a write applied late)',
+    target: 'T',
+    owner: 'T',
+    snapshot: [['T', [group(A, 100)]], ['S', [group(A, 200)]]],
+    want: ['delete S t=200'],
+  },
+  {
+    name: 'the target lacks the group: the freshest stray is adopted by the owner, the other deleted',
+    target: 'T',
+    owner: 'T',
+    snapshot: [['T', []], ['S', [group(A, 200)]], ['R', [group(A, 100)]]],
+    want: ['delete R t=100', 'move S->T'],
+  },
+  {
+    name: 'a stray the ledger marks stale is deleted, never adopted, even when it is the only copy (a DELETE it missed)',
+    target: 'T',
+    owner: 'T',
+    snapshot: [['T', []], ['S', [group(A, 200)]]],
+    marks: { S: 'stale' },
+    want: ['delete S t=200'],
+  },
+  {
+    name: 'a base copy (POSTs since its shard failed) is merged under the target copy',
+    target: 'T',
+    owner: 'T',
+    snapshot: [['T', [group(A, 300)]], ['S', [group(A, 200)]]],
+    marks: { S: 'base' },
+    want: ['merge S into T'],
+  },
+  {
+    name: 'ring change: the group moves from its target to the next owner; a stale copy on the next owner goes first',
+    target: 'T',
+    owner: 'O',
+    snapshot: [['T', [group(A, 100)]], ['O', [group(A, 900)]]],
+    want: ['delete O t=900', 'move T->O'],
+  },
+  {
+    name: 'the target was not read: nothing is decided for the group',
+    target: 'T',
+    owner: 'O',
     snapshot: [['O', [group(A, 100)]], ['S', [group(A, 200)]]],
-    want: ['#0 move {"job":"a"} S->O t=200'],
-  },
-  {
-    name: 'owner fresher: delete the stray only',
-    owners: allTo('O'),
-    snapshot: [['O', [group(A, 300)]], ['S', [group(A, 200)]]],
-    want: ['#0 delete-stray {"job":"a"} from S (owner O)'],
-  },
-  {
-    name: 'equal push times: the owner wins, delete the stray',
-    owners: allTo('O'),
-    snapshot: [['O', [group(A, 200)]], ['S', [group(A, 200)]]],
-    want: ['#0 delete-stray {"job":"a"} from S (owner O)'],
-  },
-  {
-    name: 'owner lacks the group: move',
-    owners: allTo('O'),
-    snapshot: [['O', []], ['S', [group(A, 200)]]],
-    want: ['#0 move {"job":"a"} S->O t=200'],
-  },
-  {
-    name: 'stray on two non-owners: move the freshest, delete the other after the move',
-    owners: allTo('O'),
-    snapshot: [['O', []], ['S1', [group(A, 300)]], ['S2', [group(A, 200)]]],
-    want: ['#0 move {"job":"a"} S1->O t=300', '#1 delete-stray {"job":"a"} from S2 (owner O) after #0'],
-  },
-  {
-    name: 'stray on two non-owners, owner between them: still one move, one dependent delete',
-    owners: allTo('O'),
-    snapshot: [['O', [group(A, 250)]], ['S1', [group(A, 200)]], ['S2', [group(A, 300)]]],
-    want: ['#0 move {"job":"a"} S2->O t=300', '#1 delete-stray {"job":"a"} from S1 (owner O) after #0'],
-  },
-  {
-    name: 'stray on two non-owners, owner freshest: two independent deletes',
-    owners: allTo('O'),
-    snapshot: [['O', [group(A, 400)]], ['S1', [group(A, 200)]], ['S2', [group(A, 300)]]],
-    // A group's deletes come freshest first.
-    want: ['#0 delete-stray {"job":"a"} from S2 (owner O)', '#1 delete-stray {"job":"a"} from S1 (owner O)'],
-  },
-  {
-    name: 'strays with equal times: the first target in sort order is moved',
-    owners: allTo('O'),
-    snapshot: [['S2', [group(A, 300)]], ['O', []], ['S1', [group(A, 300)]]],
-    want: ['#0 move {"job":"a"} S1->O t=300', '#1 delete-stray {"job":"a"} from S2 (owner O) after #0'],
-  },
-  {
-    name: 'owner unreachable (not in the snapshot): nothing',
-    owners: allTo('O'),
-    snapshot: [['S', [group(A, 200)]]],
-    want: [],
-  },
-  {
-    name: 'group only on its owner: nothing',
-    owners: allTo('O'),
-    snapshot: [['O', [group(A, 200)]], ['S', []]],
-    want: [],
-  },
-  {
-    name: 'empty ring: nothing',
-    owners: allTo(undefined),
-    snapshot: [['O', [group(A, 100)]], ['S', [group(A, 200)]]],
-    want: [],
-  },
-  {
-    name: '{job=a} and {job=a,instance=""} are two groups',
-    owners: allTo('O'),
-    snapshot: [['O', [group(A, 300)]], ['S', [group(A, 200), group({ job: 'a', instance: '' }, 100)]]],
-    // Groups come in groupId order (label names sorted: instance before job).
-    want: ['#0 move {"job":"a","instance":""} S->O t=100', '#1 delete-stray {"job":"a"} from S (owner O)'],
-  },
-  {
-    name: 'a stray without push_time_seconds is the oldest: moved only where the owner has nothing',
-    owners: allTo('O'),
-    snapshot: [['O', [group({ job: 'b' }, 0)]], ['S', [group({ job: 'b' }, undefined), group({ job: 'c' }, undefined)]]],
-    want: ['#0 delete-stray {"job":"b"} from S (owner O)', '#1 move {"job":"c"} S->O t=undefined'],
-  },
-  {
-    name: 'a listing without a job is ignored',
-    owners: allTo('O'),
-    snapshot: [['O', []], ['S', [group({ instance: 'x' }, 1)]]],
     want: [],
   },
 ];
 
 for (const c of cases) {
   test(`plan: ${c.name}`, () => {
-    assert.deepEqual(brief(planRebalance(c.owners, new Map(c.snapshot))), c.want);
+    const plan = planRound({
+      routing: routedTo(c.target),
+      next: ownedBy(c.owner),
+      snapshot: new Map(c.snapshot),
+      mark: (_id, shard) => c.marks?.[shard],
+    });
+    assert.deepEqual(brief(plan), c.want);
   });
 }
 
-test('plan: a move carries the stray copy as read, and the owner comes from the ring by shard key', () => {
-  const ring = buildRing(['http://p1', 'http://p2', 'http://p3']);
-  const key: GroupingKey = { job: 'x', instance: 'i' };
-  const owner = ring.owner(shardKey(key));
-  assert.ok(owner !== undefined);
-  const from = ring.members.find((m) => m !== owner);
-  assert.ok(from !== undefined);
-  const copy = group(key, 42);
-  const actions = planRebalance(ring, new Map(ring.members.map((m): [string, ApiGroup[]] => [m, m === from ? [copy] : []])));
-  assert.deepEqual(actions, [{ kind: 'move', id: 0, key, from, to: owner, group: copy, pushTime: 42 }]);
+test('plan: an override routes the group to its holder, which is then the authority', () => {
+  const routing: RoutingTable = { ring: { members: ['O'], owner: () => 'O' }, overrides: new Map([[groupId(A), 'H']]) };
+  const plan = planRound({ routing, next: ownedBy('O'), snapshot: new Map([['H', [group(A, 1)]], ['O', [group(A, 5)]]]), mark: () => undefined });
+  assert.deepEqual(brief(plan), ['delete O t=5', 'move H->O']);
 });
 
-test('summarizePlan counts actions by kind', () => {
-  const actions = planRebalance(allTo('O'), new Map([
-    ['O', [group({ job: 'd' }, 9)]],
-    ['S1', [group(A, 300), group({ job: 'd' }, 1)]],
-    ['S2', [group(A, 200)]],
-  ]));
-  assert.deepEqual(summarizePlan(actions), { moves: 1, deleteStrays: 2, waitingOnMove: 1 });
-  assert.deepEqual(summarizePlan([]), { moves: 0, deleteStrays: 0, waitingOnMove: 0 });
+test('plan: a copy that already failed to render stays pinned where it is instead of being retried', () => {
+  const plan = planRound({
+    routing: routedTo('T'),
+    next: ownedBy('O'),
+    snapshot: new Map([['T', [group(A, 7)]], ['O', []]]),
+    mark: () => undefined,
+    unmovable: (_id, holder, pushTime) => holder === 'T' && pushTime === 7,
+  });
+  assert.deepEqual(brief(plan), ['pinned at T']);
 });
 
-test('plan invariants over random fleets and holdings', () => {
-  const targets = ['t1', 't2', 't3', 't4'];
-  const keys: GroupingKey[] = [{ job: 'a' }, { job: 'a', instance: '' }, { job: 'b', instance: 'x' }, { job: 'c' }, { job: 'd', x: 'y' }];
-  const holdingsArb = fc.array(fc.tuple(fc.constantFrom(...targets), fc.constantFrom(...keys), fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined })), { maxLength: 20 });
-  const arb = fc.record({ members: fc.subarray(targets), reachable: fc.subarray(targets), holdings: holdingsArb });
+test('plan invariants over random fleets, holdings and marks', () => {
+  const shards = ['a:1', 'b:1', 'c:1', 'd:1'];
+  const keys: GroupingKey[] = [{ job: 'x' }, { job: 'y' }, { job: 'y', instance: '' }, { job: 'z', instance: 'i' }];
+  const arb = fc.record({
+    current: fc.subarray(shards, { minLength: 1 }),
+    next: fc.subarray(shards, { minLength: 1 }),
+    readable: fc.subarray(shards),
+    holdings: fc.array(fc.tuple(fc.constantFrom(...shards), fc.constantFrom(...keys), fc.integer({ min: 0, max: 3 })), { maxLength: 20 }),
+    marks: fc.array(fc.tuple(fc.constantFrom(...keys), fc.constantFrom(...shards), fc.constantFrom<CopyMark>('stale', 'base')), { maxLength: 5 }),
+  });
   fc.assert(
-    fc.property(arb, ({ members, reachable, holdings }) => {
-      const ring = buildRing(members);
-      // Last listing per (target, group) wins, as one shard lists a group once.
-      const byTarget = new Map<string, Map<string, ApiGroup>>(reachable.map((t) => [t, new Map()]));
-      for (const [t, key, time] of holdings) byTarget.get(t)?.set(groupId(key), group(key, time));
-      const snapshot = new Map([...byTarget].map(([t, gs]): [string, ApiGroup[]] => [t, [...gs.values()]]));
-      const actions = planRebalance(ring, snapshot);
-
-      const movesByGroup = new Map<string, RebalanceAction>();
-      const handled = new Set<string>();
-      for (const [i, a] of actions.entries()) {
-        assert.equal(a.id, i);
-        const owner = ring.owner(shardKey(a.key));
-        assert.equal(a.to, owner, 'actions target the owner');
-        assert.ok(snapshot.has(a.to), 'owner is reachable');
-        assert.notEqual(a.from, a.to, 'nothing is done to the owner copy');
-        const id = groupId(a.key);
-        assert.ok(!handled.has(`${a.from}\u0001${id}`), 'one action per stray copy');
-        handled.add(`${a.from}\u0001${id}`);
-        const ownerTime = timeOn(snapshot, a.to, id);
-        if (a.kind === 'move') {
-          assert.ok(!movesByGroup.has(id), 'at most one move per group');
-          movesByGroup.set(id, a);
-          assert.ok(ownerTime === null || (a.pushTime ?? -Infinity) > (ownerTime ?? -Infinity), 'never overwrite an owner copy at least as fresh');
-        } else if (a.after !== undefined) {
-          const move = actions[a.after];
-          assert.ok(move !== undefined && move.kind === 'move' && a.after < i && groupId(move.key) === id, 'after names an earlier move of the same group');
-          assert.ok((a.pushTime ?? -Infinity) <= (move.pushTime ?? -Infinity), 'the freshest stray is the one moved');
-        } else {
-          assert.ok(ownerTime !== null && (a.pushTime ?? -Infinity) <= (ownerTime ?? -Infinity), 'independent deletes only under a fresher owner copy');
-        }
+    fc.property(arb, ({ current, next, readable, holdings, marks }) => {
+      const snapshot = new Map<string, ApiGroup[]>(readable.map((t) => [t, []]));
+      for (const [t, key, time] of holdings) snapshot.get(t)?.push(group(key, time));
+      const markOf = new Map(marks.map(([key, shard, m]) => [`${groupId(key)}@${shard}`, m]));
+      const routing: RoutingTable = { ring: buildRing(current), overrides: new Map() };
+      const nextRing = buildRing(next);
+      const plan = planRound({ routing, next: nextRing, snapshot, mark: (id, shard) => markOf.get(`${id}@${shard}`) });
+      const touched = new Map<string, string[]>();
+      const touch = (id: string, what: string): void => void touched.set(id, [...(touched.get(id) ?? []), what]);
+      for (const d of plan.deletes) {
+        // The copy where pushes go is never deleted.
+        assert.notEqual(d.from, routing.ring.owner(shardKey(d.key)));
+        touch(d.id, `${d.from}`);
       }
-      // Every stray copy whose owner is known and reachable gets an action.
-      for (const [t, gs] of snapshot) {
-        for (const g of gs) {
-          const key = { ...g.labels, job: g.labels['job'] ?? '' };
-          const owner = ring.owner(shardKey(key));
-          const expectAction = owner !== undefined && owner !== t && snapshot.has(owner);
-          assert.equal(handled.has(`${t}\u0001${groupId(key)}`), expectAction);
-        }
+      for (const m of plan.merges) {
+        assert.equal(m.into, routing.ring.owner(shardKey(m.key)));
+        assert.equal(markOf.get(`${m.id}@${m.from}`), 'base');
+        touch(m.id, `${m.from}`);
+      }
+      for (const m of plan.moves) {
+        assert.equal(m.to, nextRing.owner(shardKey(m.key)));
+        assert.notEqual(m.from, m.to);
+        touch(m.id, `move ${m.from}`);
+      }
+      for (const [id, list] of touched) {
+        // Each copy gets at most one action, and at most one move per group.
+        assert.equal(new Set(list).size, list.length, `${id}: ${list.join(',')}`);
+        assert.ok(list.filter((x) => x.startsWith('move')).length <= 1);
+        // A moved copy is never also deleted by the plan.
+        for (const x of list) if (x.startsWith('move ')) assert.ok(!list.includes(x.slice(5)));
       }
     }),
     { numRuns: 500 },
   );
 });
-
-/** push time of group `id` on `target`: null when absent, undefined when it has no push time. */
-function timeOn(snapshot: ReadonlyMap<string, readonly ApiGroup[]>, target: string, id: string): number | undefined | null {
-  for (const g of snapshot.get(target) ?? []) {
-    if (groupId({ ...g.labels, job: g.labels['job'] ?? '' }) === id) return pushTimeOf(g);
-  }
-  return null;
-}
