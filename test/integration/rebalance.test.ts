@@ -5,6 +5,9 @@
  * around shardgate, and after a drain; writes made meanwhile are not lost.
  */
 import { test, after } from 'node:test';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { startPushgateways, type TestPushgateway } from '../support/pushgateway.js';
 import { startShardgate, type Shardgate } from '../support/shardgate.js';
@@ -137,10 +140,11 @@ test('strays pushed around shardgate are moved to their owner by the sweep', asy
   await waitFor(() => settled(sg, pgs, 'stray', N, (i) => String(i)), { timeoutMs: 20_000, what: 'the sweep to move every stray' });
 });
 
-test('drain: a shard is emptied into the others, reported drained, and nothing is lost', async () => {
+test('drain: a shard is emptied into the others, reported drained, leaves discovery once empty, and nothing is lost', async () => {
   const pgs = await startPushgateways(3);
   live.push(...pgs);
-  const sg = await startShardgate({ config: cfg(pgs), args: ['--web.enable-admin-api'], waitReady: true });
+  const sdFile = join(await mkdtemp(join(tmpdir(), 'shardgate-sd-')), 'shards.json');
+  const sg = await startShardgate({ config: cfg(pgs), args: ['--web.enable-admin-api', `--sd.file=${sdFile}`], waitReady: true });
   live.push(sg);
   const N = 120;
   for (let i = 0; i < N; i++) await push(sg, 'drain', i, 5);
@@ -154,7 +158,13 @@ test('drain: a shard is emptied into the others, reported drained, and nothing i
   }, { timeoutMs: 30_000, what: 'the drain to finish' });
   assert.equal((await groupsOn(victim.url)).length, 0, 'the drained shard is empty');
   assert.ok(await settled(sg, pgs, 'drain', N, () => '5'));
-  const sd = (await (await fetch(`${sg.url}/api/v1/sd`)).json()) as Array<{ targets: string[]; labels: Record<string, string> }>;
-  assert.equal(sd.find((g) => g.targets[0] === victim.target)?.labels['__meta_shardgate_state'], 'draining');
+  // Drained and empty: Prometheus stops scraping it, through http_sd and the sd file alike.
+  const sd = (await (await fetch(`${sg.url}/api/v1/sd`)).json()) as Array<{ targets: string[] }>;
+  assert.deepEqual(sd.map((g) => g.targets[0]).sort(), [pgs[1]?.target, pgs[2]?.target].sort());
+  await waitFor(async () => !(await readFile(sdFile, 'utf8')).includes(victim.target), { what: 'the sd file to drop the drained shard' });
   assert.equal((await fetch(`${sg.url}/api/v1/admin/drain?target=nope:1`, { method: 'POST' })).status, 404);
+  // The last shards cannot all be drained: one must stay to take the groups.
+  assert.equal((await fetch(`${sg.url}/api/v1/admin/drain?target=${pgs[1]?.target ?? ''}`, { method: 'POST' })).status, 202);
+  const last = await fetch(`${sg.url}/api/v1/admin/drain?target=${pgs[2]?.target ?? ''}`, { method: 'POST' });
+  assert.equal(last.status, 409, await last.text());
 });
