@@ -48,6 +48,21 @@ test('reload by SIGHUP and by POST /-/reload; a bad reload keeps the old config 
   assert.deepEqual(await members(sg.url), [a.target], 'the old config stays in force');
   assert.match(await (await fetch(`${sg.url}/metrics`)).text(), /shardgate_config_last_reload_successful 0/);
   assert.match(sg.logs(), /configuration reload failed; keeping the previous configuration/);
+
+  // Rejected late (no targets) after settings that parse: none of them is applied.
+  await sg.writeConfig(`targets: []\nmode: redirect\nupstream: { response_timeout: 1ms }\n`);
+  const empty = await fetch(`${sg.url}/-/reload`, { method: 'POST' });
+  assert.equal(empty.status, 500);
+  assert.match(await empty.text(), /no pushgateway targets configured/);
+  const push = await fetch(`${sg.url}/metrics/job/still_proxied`, { method: 'PUT', body: 'x 1\n', redirect: 'manual' });
+  assert.equal(push.status, 200, 'still proxy mode, with the old timeouts');
+  assert.deepEqual(await members(sg.url), [a.target]);
+
+  // Reloads at the same time run one after the other and all succeed.
+  await sg.writeConfig(`targets: ${targetList([a, b])}\nhealth_check: { interval: 200ms }\n`);
+  const together = await Promise.all([1, 2, 3].map(() => fetch(`${sg.url}/-/reload`, { method: 'POST' })));
+  assert.deepEqual(together.map((r) => r.status), [200, 200, 200]);
+  await waitFor(async () => (await members(sg.url)).length === 2, { what: 'the concurrent reloads to add b' });
 });
 
 test('the lifecycle API is off unless enabled', async (t) => {
