@@ -28,6 +28,8 @@ export interface RebalanceSettleRun {
   readonly movesPerSecond: number;
   /** Groups on the new shard once settled. */
   readonly onNewShard: number;
+  /** Two scraped copies per moved group, from the owner's confirmation to the source's delete (shardgate_rebalance_two_copy_seconds). */
+  readonly twoCopy: { readonly meanMs: number; readonly p99UpperMs: number; readonly maxUpperMs: number };
 }
 
 export interface RebalanceSettleResult {
@@ -75,7 +77,8 @@ export async function runRebalanceSettle(procs: ProcessSet, opts: RebalanceSettl
       const total = counts.reduce((x, y) => x + y, 0);
       if (total !== c.groups) throw new Error(`after settling ${total} groups are stored, expected ${c.groups} (one copy each)`);
       const moved = (await metric(sg.url, 'shardgate_rebalance_groups_moved_total')) - before;
-      runs.push({ groups: c.groups, consistencyCheck: c.consistencyCheck, moved, settleSeconds, movesPerSecond: moved / settleSeconds, onNewShard: counts[3] ?? 0 });
+      const twoCopy = histogramSummary(await (await fetch(`${sg.url}/metrics`)).text(), 'shardgate_rebalance_two_copy_seconds');
+      runs.push({ groups: c.groups, consistencyCheck: c.consistencyCheck, moved, settleSeconds, movesPerSecond: moved / settleSeconds, onNewShard: counts[3] ?? 0, twoCopy });
       progress(`rebalance-settle: ${c.groups} groups, ${moved} moved in ${settleSeconds.toFixed(2)} s`);
     } finally {
       await sg.stop();
@@ -93,4 +96,23 @@ async function metric(url: string, name: string): Promise<number> {
     if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
+}
+
+/**
+ * Mean, and the upper bounds of the buckets holding the 99th percentile and
+ * the largest observation, of a prom-client histogram without labels (ms).
+ */
+function histogramSummary(text: string, name: string): { meanMs: number; p99UpperMs: number; maxUpperMs: number } {
+  const buckets: Array<[number, number]> = [];
+  let sum = 0;
+  let count = 0;
+  for (const line of text.split('\n')) {
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    const le = /^\w+_bucket\{le="([^"]+)"\}/.exec(line);
+    if (line.startsWith(`${name}_bucket{`) && le?.[1] !== undefined) buckets.push([le[1] === '+Inf' ? Infinity : Number(le[1]), value]);
+    else if (line.startsWith(`${name}_sum `)) sum = value;
+    else if (line.startsWith(`${name}_count `)) count = value;
+  }
+  const upper = (q: number): number => (buckets.find(([, c]) => c >= q * count)?.[0] ?? NaN) * 1000;
+  return { meanMs: count > 0 ? (sum / count) * 1000 : NaN, p99UpperMs: upper(0.99), maxUpperMs: upper(1) };
 }

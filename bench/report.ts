@@ -212,8 +212,16 @@ function settleSection(s: RebalanceSettleResult): string[] {
     `G groups pushed through shardgate onto 3 pushgateways; then a 4th is added by reload. Settle time runs from the reload to the moment no rebalance round is in progress, no group waits to move, and every group is stored exactly once (counted on the pushgateways). Moves are limited to ${s.maxMovesPerSecond}/s (shardgate's default \`rebalance.max_moves_per_second\`). No pushes during the measurement.`,
     '',
     table(
-      ['G stored', 'consistency check', 'groups moved', 'on the new shard', 'settle time', 'moves/s'],
-      s.runs.map((r) => [fmtInt(r.groups), r.consistencyCheck ? 'on' : 'off', fmtInt(r.moved), fmtInt(r.onNewShard), `${r.settleSeconds.toFixed(2)} s`, fmtInt(Math.round(r.movesPerSecond))]),
+      ['G stored', 'consistency check', 'groups moved', 'on the new shard', 'settle time', 'moves/s', 'two copies per move: mean / p99 ≤ / max ≤'],
+      s.runs.map((r) => [
+        fmtInt(r.groups),
+        r.consistencyCheck ? 'on' : 'off',
+        fmtInt(r.moved),
+        fmtInt(r.onNewShard),
+        `${r.settleSeconds.toFixed(2)} s`,
+        fmtInt(Math.round(r.movesPerSecond)),
+        r.twoCopy ? `${r.twoCopy.meanMs.toFixed(1)} / ${r.twoCopy.p99UpperMs} / ${r.twoCopy.maxUpperMs} ms` : 'n/a',
+      ]),
     ),
   ];
 }
