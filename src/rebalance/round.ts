@@ -109,7 +109,8 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
     await inBatches(deps, sizes, before, failures, async (action, current) => {
       if (current === undefined) return void deps.ledger.resolved(action.id, action.from);
       if (pushTimeOf(current) !== action.pushTime) return void counts.skipped++;
-      if (action.kind === 'merge') {
+      // A DELETE since the plan may have marked a base copy stale: then it is only deleted.
+      if (action.kind === 'merge' && deps.ledger.mark(action.id, action.from) === 'base') {
         const top = (await deps.client.listGroups(action.into, deps.timeoutMs)).find((g) => idOf(g) === action.id);
         const merged = top === undefined ? current : layerGroup(current, top);
         await deps.client.push(action.into, 'PUT', upstreamPath(action.key), groupToExposition(merged), deps.timeoutMs);
@@ -147,6 +148,13 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
     // 4. Moves.
     await inBatches(deps, sizes, moves, failures, async (move, current) => {
       if (current === undefined) return deps.settle(move.id);
+      if (deps.ledger.mark(move.id, move.from) === 'stale') {
+        // A DELETE acknowledged since the plan could not reach this copy: it is not the group any more.
+        deps.settle(move.id);
+        await deps.client.delete(move.from, upstreamPath(move.key), deps.timeoutMs);
+        deps.ledger.resolved(move.id, move.from);
+        return;
+      }
       let text: string;
       try {
         text = groupToExposition(current);
