@@ -16,6 +16,10 @@ if [ "$purpose" = test ]; then
   command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || need+=(prometheus)
   # Any kubectl will do (it is only run client-side); Debian's is kubernetes-client.
   command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
+  # The Go client test builds against Debian's client_golang sources, offline.
+  command -v go >/dev/null 2>&1 || need+=(golang-go)
+  [ -d /usr/share/gocode/src/github.com/prometheus/client_golang/prometheus/push ] || need+=(golang-github-prometheus-client-golang-dev)
+  command -v curl >/dev/null 2>&1 || need+=(curl)
 fi
 if [ "$purpose" = bench ]; then
   command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
