@@ -182,14 +182,17 @@ test('the Prometheus scrape config passes promtool and discovers the shards from
 });
 
 test('the containers\' args start the real programs, and their probe paths answer as the probes expect', async (t) => {
-  // shardgate with the Deployment's args and the ConfigMap's config. The
-  // pushgateways' cluster names do not resolve here: alive, not ready.
+  // shardgate with the Deployment's args and the ConfigMap's config, its
+  // targets (cluster names, which only fail slowly in this sandbox's DNS)
+  // replaced by closed loopback ports: alive, not ready.
   const deploy = named('Deployment', 'shardgate');
   const sgc = first(containersOf(deploy), 'shardgate containers');
-  const sg = await startShardgate({ config: str(configMapData('shardgate-config')['shardgate.yml'], 'shardgate.yml'), args: argsOf(sgc) });
+  let config = str(configMapData('shardgate-config')['shardgate.yml'], 'shardgate.yml');
+  for (const target of parseConfig(config).targets) config = config.replace(target, `127.0.0.1:${await freePort()}`);
+  const sg = await startShardgate({ config, args: argsOf(sgc) });
   t.after(() => sg.stop());
   const probePath = (c: JsonObject, probe: string): string => str(obj(obj(c[probe], probe)['httpGet'], 'httpGet')['path'], 'path');
-  await waitFor(async () => ((await (await fetch(`${sg.url}/api/v1/shards`)).json()) as { data: Array<{ health: string }> }).data.every((s) => s.health === 'down'), { what: 'every unresolvable shard to be down' });
+  await waitFor(async () => ((await (await fetch(`${sg.url}/api/v1/shards`)).json()) as { data: Array<{ health: string }> }).data.every((s) => s.health === 'down'), { what: 'every shard to be down' });
   assert.equal((await fetch(`${sg.url}${probePath(sgc, 'livenessProbe')}`)).status, 200);
   const ready = await fetch(`${sg.url}${probePath(sgc, 'readinessProbe')}`);
   assert.equal(ready.status, 503);
