@@ -107,24 +107,28 @@ test('the curl commands of Pushgateway\'s README, a PUT and a gzip body: pushed,
   const curlHome = await mkdtemp(join(tmpdir(), 'shardgate-curl-'));
   t.after(() => rm(curlHome, { recursive: true, force: true }));
   await writeFile(join(curlHome, '.curlrc'), '--fail-with-body\n--silent\n--show-error\n');
-  const env = { ...process.env, GATEWAY: sg.url, CURL_HOME: curlHome };
-  await run('bash', [script, 'push'], { env });
+  const step = (name: string): Promise<unknown> => run('bash', [script, name], { env: { ...process.env, GATEWAY: sg.url, CURL_HOME: curlHome } });
 
-  const plain = await stored({ job: 'some_job' });
-  assert.equal(sampleValue(plain, 'some_metric'), '3.14');
-  const typed = await stored({ job: 'some_job', instance: 'some_instance' });
-  assert.equal(familiesOf(typed).find(([n]) => n === 'some_metric')?.[1].type, 'COUNTER');
-  assert.equal(sampleValue(typed, 'some_metric'), '42');
-  assert.equal(sampleValue(typed, 'another_metric'), '2398.283');
+  // 1. The untyped examples, the @base64 and URI-encoded keys, a PUT and a gzip body.
+  await step('untyped');
+  assert.equal(sampleValue(await stored({ job: 'some_job' }), 'some_metric'), '3.14');
   assert.equal(sampleValue(await stored({ job: 'directory_cleaner', path: '/var/tmp' }), 'some_metric'), '3.14');
   // Both spellings of name="Προμηθεύς" reached the same group: the second push replaced the first.
   assert.equal(sampleValue(await stored({ job: 'titan', name: 'Προμηθεύς' }), 'titan_metric'), '2');
   assert.equal(sampleValue(await stored({ job: 'example', first_label: '', second_label: 'foobar' }), 'empty_label_metric'), '1');
   assert.equal(sampleValue(await stored({ job: 'put_job', instance: 'a' }), 'put_metric'), '5');
   assert.equal(sampleValue(await stored({ job: 'gzipped' }), 'gzipped_metric'), '6');
-
-  await run('bash', [script, 'delete'], { env });
-  await absent({ job: 'some_job', instance: 'some_instance' });
+  await step('delete-untyped');
   await absent({ job: 'some_job' });
-  await stored({ job: 'directory_cleaner', path: '/var/tmp' });
+  await absent({ job: 'directory_cleaner', path: '/var/tmp' });
+
+  // 2. The typed example (some_metric as a counter now), then its delete.
+  await step('typed');
+  const typed = await stored({ job: 'some_job', instance: 'some_instance' });
+  assert.equal(familiesOf(typed).find(([n]) => n === 'some_metric')?.[1].type, 'COUNTER');
+  assert.equal(sampleValue(typed, 'some_metric'), '42');
+  assert.equal(sampleValue(typed, 'another_metric'), '2398.283');
+  await step('delete-typed');
+  await absent({ job: 'some_job', instance: 'some_instance' });
+  await stored({ job: 'titan', name: 'Προμηθεύς' });
 });

@@ -2,7 +2,10 @@
 # The command-line examples of Pushgateway's README, run as written except for
 # the host (pushgateway.example.org:9091 becomes $GATEWAY), plus a PUT and a
 # gzip-compressed push in the same style.
-#   GATEWAY=http://127.0.0.1:9292 pushgateway-readme.sh push|delete
+#   GATEWAY=http://127.0.0.1:9292 pushgateway-readme.sh STEP
+# The README's first two examples push `some_metric` untyped and as a counter:
+# on one pushgateway (with the consistency check) the second is rejected while
+# the first is stored, so they run as separate steps with a delete between.
 # The caller sets CURL_HOME to a .curlrc with --fail-with-body, so any non-2xx
 # answer fails the script.
 set -euo pipefail
@@ -12,16 +15,8 @@ set -euo pipefail
 base64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
 
 case "$1" in
-push)
+untyped)
   echo "some_metric 3.14" | curl --data-binary @- $GATEWAY/metrics/job/some_job
-
-  cat <<EOF | curl --data-binary @- $GATEWAY/metrics/job/some_job/instance/some_instance
-# TYPE some_metric counter
-some_metric{label="val1"} 42
-# TYPE another_metric gauge
-# HELP another_metric Just an example.
-another_metric 2398.283
-EOF
 
   echo 'some_metric{foo="bar"} 3.14' | curl --data-binary @- $GATEWAY/metrics/job/directory_cleaner/path@base64/$(echo -n '/var/tmp' | base64url)
 
@@ -37,12 +32,24 @@ EOF
   # A gzip-compressed body.
   echo "gzipped_metric 6" | gzip | curl -H 'Content-Encoding: gzip' --data-binary @- $GATEWAY/metrics/job/gzipped
   ;;
-delete)
-  curl -X DELETE $GATEWAY/metrics/job/some_job/instance/some_instance
+delete-untyped)
   curl -X DELETE $GATEWAY/metrics/job/some_job
+  curl -X DELETE $GATEWAY/metrics/job/directory_cleaner/path@base64/$(echo -n '/var/tmp' | base64url)
+  ;;
+typed)
+  cat <<EOF | curl --data-binary @- $GATEWAY/metrics/job/some_job/instance/some_instance
+# TYPE some_metric counter
+some_metric{label="val1"} 42
+# TYPE another_metric gauge
+# HELP another_metric Just an example.
+another_metric 2398.283
+EOF
+  ;;
+delete-typed)
+  curl -X DELETE $GATEWAY/metrics/job/some_job/instance/some_instance
   ;;
 *)
-  echo "usage: $0 push|delete" >&2
+  echo "usage: $0 untyped|delete-untyped|typed|delete-typed" >&2
   exit 2
   ;;
 esac
