@@ -2,7 +2,8 @@
 # Installs what shardgate needs on a Debian/Ubuntu machine with Node.js 20+,
 # then builds it. Safe to run again: it installs only what is missing.
 #   scripts/setup.sh           runtime: the pushgateway binary, npm packages
-#   scripts/setup.sh test      + what the test suite drives (Python client, Prometheus)
+#   scripts/setup.sh test      + what the test suite drives (Prometheus and promtool,
+#                              kubectl, the Python and Go clients, curl)
 #   scripts/setup.sh bench     + what the benchmarks drive (nginx)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +13,13 @@ need=()
 command -v prometheus-pushgateway >/dev/null 2>&1 || command -v pushgateway >/dev/null 2>&1 || need+=(prometheus-pushgateway)
 if [ "$purpose" = test ]; then
   /usr/bin/python3 -c 'import prometheus_client' >/dev/null 2>&1 || need+=(python3-prometheus-client)
-  command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
+  command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+  # Any kubectl will do (it is only run client-side); Debian's is kubernetes-client.
+  command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
+  # The Go client test builds against Debian's client_golang sources, offline.
+  command -v go >/dev/null 2>&1 || need+=(golang-go)
+  [ -d /usr/share/gocode/src/github.com/prometheus/client_golang/prometheus/push ] || need+=(golang-github-prometheus-client-golang-dev)
+  command -v curl >/dev/null 2>&1 || need+=(curl)
 fi
 if [ "$purpose" = bench ]; then
   command -v nginx >/dev/null 2>&1 || need+=(nginx-light)

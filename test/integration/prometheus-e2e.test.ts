@@ -10,14 +10,19 @@
  *    present exactly once with its last pushed value.
  * A control run with the rebalancer switched off must violate these checks,
  * which shows the checks can fail.
+ * Prometheus also runs the deploy config's `shardgate` and `pushgateway_groups`
+ * jobs, and at the end every query of the Grafana dashboard
+ * (deploy/grafana/shardgate.json) must return a number.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startPushgateways, type TestPushgateway } from '../support/pushgateway.js';
 import { startShardgate, type Shardgate } from '../support/shardgate.js';
-import { startPrometheus } from '../support/prometheus.js';
+import { startPrometheus, type TestPrometheus } from '../support/prometheus.js';
 import { groupsOn } from '../support/pushgateway-api.js';
 import { waitFor } from '../support/wait-for.js';
+import { dashboardQueries, withRange } from '../support/grafana-dashboard.js';
+import { deployScrapeJobs } from '../support/deploy-scrape-config.js';
 
 const GROUPS = 200;
 const CONCURRENCY = 8;
@@ -27,6 +32,8 @@ interface Verdict {
   readonly groupsOnTwoShards: number;
   readonly groupsSeen: number;
   readonly wrongValues: number;
+  /** Dashboard queries that returned no finite value (checked with the rebalancer only). */
+  readonly dashboardProblems: readonly string[];
   /** Diagnostics, not asserted: scrape health and what each pushgateway holds at the end. */
   readonly debug: unknown;
 }
@@ -36,6 +43,7 @@ async function shardState(sg: Shardgate): Promise<Array<{ target: string; in_rin
 }
 
 async function scenario(rebalance: boolean): Promise<Verdict> {
+  const startedAt = Date.now();
   const stops: Array<() => Promise<void>> = [];
   try {
     const pgs = await startPushgateways(4, { extraArgs: ['--persistence.interval=1s'] });
@@ -59,6 +67,7 @@ scrape_configs:
     metric_relabel_configs:
       - { source_labels: [__name__], regex: e2e_pushes_total, action: keep }
       - { source_labels: [__name__], target_label: __name__, replacement: e2e_pushes_by_shard }
+${deployScrapeJobs(sg.url, ['shardgate', 'pushgateway_groups'])}
 `);
     stops.push(() => prom.stop());
 
@@ -149,16 +158,36 @@ scrape_configs:
       sd: await (await fetch(`${sg.url}/api/v1/sd`)).json(),
       lastRound: round,
     };
-    return { resets, groupsOnTwoShards: twice, groupsSeen: (await prom.query('count by (instance) (e2e_pushes_by_shard)')).length, wrongValues: wrong, debug };
+    const dashboardProblems = rebalance ? await dashboardQueriesWithoutData(prom, startedAt) : [];
+    return { resets, groupsOnTwoShards: twice, groupsSeen: (await prom.query('count by (instance) (e2e_pushes_by_shard)')).length, wrongValues: wrong, dashboardProblems, debug };
   } finally {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   }
 }
 
+/**
+ * Every dashboard query, its interval variables set to the whole run, as an
+ * instant query: those that return no finite value once Prometheus has
+ * scraped everything (polled briefly; all normally answer at once).
+ */
+async function dashboardQueriesWithoutData(prom: TestPrometheus, startedAt: number): Promise<string[]> {
+  const range = `${Math.ceil((Date.now() - startedAt) / 1000) + 10}s`;
+  let problems: string[] = [];
+  await waitFor(async () => {
+    problems = [];
+    for (const q of dashboardQueries()) {
+      const result = await prom.query(withRange(q.expr, range));
+      if (!result.some((r) => Number.isFinite(Number(r.value[1])))) problems.push(`${q.panel}/${q.refId}: ${q.expr} -> ${JSON.stringify(result)}`);
+    }
+    return problems.length === 0;
+  }, { timeoutMs: 10_000, intervalMs: 500, what: 'dashboard queries to return data' }).catch(() => undefined);
+  return problems;
+}
+
 test('with the rebalancer: no reset, every group once, with its last value, through kill, recovery, scale-out and drain', { timeout: 240_000 }, async (t) => {
   const v = await scenario(true);
   t.diagnostic(`rebalancer on: ${JSON.stringify(v)}`);
-  assert.deepEqual({ ...v, debug: undefined }, { resets: 0, groupsOnTwoShards: 0, groupsSeen: GROUPS, wrongValues: 0, debug: undefined });
+  assert.deepEqual({ ...v, debug: undefined }, { resets: 0, groupsOnTwoShards: 0, groupsSeen: GROUPS, wrongValues: 0, dashboardProblems: [], debug: undefined });
 });
 
 test('control: the same checks catch the stale copies when the rebalancer is off', { timeout: 240_000 }, async (t) => {
