@@ -18,6 +18,8 @@ import { PushProxy, type Routing } from './proxy/push-proxy.js';
 import { PushRouter } from './proxy/push-router.js';
 import { systemClock } from './time/clock.js';
 import { createRouter } from './http/router.js';
+import { ConnectionLimits } from './http/connection-limits.js';
+import { answerClientError } from './http/client-error.js';
 import { SdFileWriter } from './discovery/sd-file-writer.js';
 import { findPushgatewayBinary } from './local/pushgateway-binary.js';
 import { errorMessage } from './upstream/upstream-error.js';
@@ -147,9 +149,11 @@ async function main(argv: readonly string[]): Promise<number> {
     metrics,
     router,
     routing,
+    maxBodyBytes: () => config.limits.maxBodyBytes,
     onUnreachable: (t) => void membership.checkNow(t),
   });
 
+  const connectionLimits = new ConnectionLimits(config.limits, metrics);
   let shuttingDown = false;
   const reloader = new Reloader({
     file: flags.configFile,
@@ -168,6 +172,7 @@ async function main(argv: readonly string[]): Promise<number> {
       coordinator.targetsChanged(nextTargets);
       for (const pools of allPools) pools.retain(nextTargets);
       config = next;
+      connectionLimits.settings = next.limits;
       logger.info({ file: flags.configFile, targets: nextTargets.length, mode }, 'configuration reloaded');
     },
     logger,
@@ -175,8 +180,7 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   const reload = (): Promise<void> => reloader.reload();
 
-  const server = createServer(
-    createRouter({
+  const server = createServer(connectionLimits.guard(createRouter({
       proxy,
       routing,
       discovery: () => coordinator.discovery(),
@@ -193,8 +197,10 @@ async function main(argv: readonly string[]): Promise<number> {
       shards: () => coordinator.shards(),
       drain: coordinator.rebalancing ? (t, on) => coordinator.drain(t, on) : undefined,
       shuttingDown: () => shuttingDown,
-    }),
+    })),
   );
+  connectionLimits.attach(server);
+  server.on('clientError', answerClientError);
   server.keepAliveTimeout = 65_000;
   server.requestTimeout = 60_000;
 

@@ -12,6 +12,13 @@ export interface Config {
   readonly healthCheck: { readonly intervalMs: number; readonly timeoutMs: number; readonly fall: number; readonly rise: number };
   readonly upstream: { readonly connectTimeoutMs: number; readonly responseTimeoutMs: number; readonly maxConnections: number };
   readonly rebalance: { readonly enabled: boolean; readonly sweepIntervalMs: number; readonly concurrency: number; readonly maxMovesPerSecond: number };
+  /**
+   * Client-facing limits. maxBodyBytes bounds a push body (after gzip
+   * decoding); maxConnections bounds open client connections (Prometheus'
+   * --web.max-connections); maxConnectionsPerIp bounds them per client
+   * address, 0 = no per-address limit.
+   */
+  readonly limits: { readonly maxBodyBytes: number; readonly maxConnections: number; readonly maxConnectionsPerIp: number };
   /** Set when the file carries dynamic-sharding's consul_server block (accepted, not used yet). */
   readonly consulServer: { readonly addr: string; readonly serviceName: string } | undefined;
   /** Human-readable remarks about the file (legacy keys, ignored blocks), logged at load. */
@@ -24,4 +31,5 @@ export const DEFAULTS = {
   healthCheck: { intervalMs: 5000, timeoutMs: 2000, fall: 2, rise: 2 },
   upstream: { connectTimeoutMs: 2000, responseTimeoutMs: 10_000, maxConnections: 64 },
   rebalance: { enabled: true, sweepIntervalMs: 60_000, concurrency: 4, maxMovesPerSecond: 500 },
+  limits: { maxBodyBytes: 16 * 2 ** 20, maxConnections: 512, maxConnectionsPerIp: 0 },
 } as const;

@@ -63,6 +63,8 @@ function build(file: ConfigFile, source: string): Config {
   if (up.connectTimeoutMs <= 0) problems.push('upstream.connect_timeout: must be greater than 0');
   if (up.responseTimeoutMs <= 0) problems.push('upstream.response_timeout: must be greater than 0');
   const rb = { ...DEFAULTS.rebalance, ...defined({ enabled: file.rebalance?.enabled, sweepIntervalMs: file.rebalance?.sweep_interval, concurrency: file.rebalance?.concurrency, maxMovesPerSecond: file.rebalance?.max_moves_per_second }) };
+  const limits = { ...DEFAULTS.limits, ...defined({ maxBodyBytes: file.limits?.max_body_size, maxConnections: file.limits?.max_connections, maxConnectionsPerIp: file.limits?.max_connections_per_ip }) };
+  if (limits.maxBodyBytes <= 0) problems.push('limits.max_body_size: must be greater than 0');
   if (problems.length > 0) throw new ConfigError(`${source}: ${problems.join('; ')}`);
   return deepFreeze({
     listenAddress: file.listen_address ?? file.http_listen_addr,
@@ -71,6 +73,7 @@ function build(file: ConfigFile, source: string): Config {
     healthCheck: hc,
     upstream: up,
     rebalance: rb,
+    limits,
     consulServer,
     notices,
   });

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
+import { parseByteSize } from './byte-size.js';
 
 const duration = z.string().transform((s, ctx) => {
   const ms = parseDuration(s);
@@ -15,6 +16,15 @@ const duration = z.string().transform((s, ctx) => {
     return z.NEVER;
   }
   return ms;
+});
+
+const byteSize = z.union([z.string(), z.number()]).transform((s, ctx) => {
+  const bytes = parseByteSize(s);
+  if (bytes === undefined) {
+    ctx.addIssue({ code: 'custom', message: `invalid size ${JSON.stringify(s)} (use bytes or e.g. 512KiB, 16MiB, 1GiB)` });
+    return z.NEVER;
+  }
+  return bytes;
 });
 
 const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/, 'must be host:port');
@@ -47,6 +57,13 @@ export const fileSchema = z.strictObject({
       sweep_interval: duration.optional(),
       concurrency: z.number().int().min(1).max(64).optional(),
       max_moves_per_second: z.number().positive().optional(),
+    })
+    .optional(),
+  limits: z
+    .strictObject({
+      max_body_size: byteSize.optional(),
+      max_connections: z.number().int().min(1).optional(),
+      max_connections_per_ip: z.number().int().min(0).optional(),
     })
     .optional(),
   // the original dynamic-sharding.yml

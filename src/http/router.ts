@@ -19,7 +19,11 @@ export function createRouter(ctx: HttpContext): RequestHandler {
     route(ctx, req, res).catch((err: unknown) => {
       const { status, message } = toHttpError(err);
       if (status >= 500 && !(err instanceof ShardgateError)) ctx.logger.error({ err, url: req.url }, 'request failed');
-      if (!res.headersSent) sendText(res, status, message);
+      if (!res.headersSent) {
+        // An oversized body is not drained: the connection closes after the answer.
+        if (status === 413) res.setHeader('connection', 'close');
+        sendText(res, status, message);
+      }
       else res.destroy();
       // A request body we never read must not stall the connection.
       if (!req.complete) req.resume();

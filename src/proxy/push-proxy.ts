@@ -19,10 +19,7 @@ import { forwardedHeaders } from './forwarded-headers.js';
 import { exchange, type Exchange } from '../upstream/exchange.js';
 import { sendRedirect } from '../http/respond.js';
 import { pushTarget, type RoutingTable } from './push-target.js';
-import { readForwardBody } from './request-body.js';
-
-/** Bodies up to this size are read whole before forwarding (see request-body.ts). */
-const BODY_BUFFER_LIMIT = 1024 * 1024;
+import { bodyTooLarge, readPushBody } from './push-body.js';
 
 export type { PushMethod } from './push-router.js';
 
@@ -36,6 +33,8 @@ export interface PushProxyDeps {
   readonly routing: () => Routing;
   /** Locks, routing and the DELETE fan-out: the same core the simulation drives. */
   readonly router: PushRouter;
+  /** The body limit in bytes (limits.max_body_size); checks in push-body.ts. */
+  readonly maxBodyBytes: () => number;
   /** Called when a target could not be reached, to re-check its health now. */
   readonly onUnreachable?: (target: string) => void;
 }
@@ -70,7 +69,7 @@ export class PushProxy {
   /** Forwards the push and answers the client; resolves with the pushgateway's status (0 when nothing was sent). */
   async #forward(req: IncomingMessage, res: ServerResponse, method: PushMethod, owner: string, path: string): Promise<{ statusCode: number }> {
     const started = performance.now();
-    const body = method === 'DELETE' ? undefined : await readForwardBody(req, BODY_BUFFER_LIMIT);
+    const body = method === 'DELETE' ? undefined : await readPushBody(req, this.#deps.maxBodyBytes());
     if (body?.kind === 'aborted') {
       // Nothing reaches the pushgateway; the client is gone, so nobody reads an answer.
       this.#deps.metrics.countRequest(method, 'client_aborted', owner);
@@ -82,7 +81,7 @@ export class PushProxy {
       answer = await exchange(this.#deps.pools.get(owner), {
         method,
         path,
-        headers: forwardedHeaders(req.headers, req.socket.remoteAddress, body?.kind === 'buffered' ? body.bytes.length : undefined),
+        headers: forwardedHeaders(req.headers, req.socket.remoteAddress, body?.kind === 'buffered' ? body.bytes.length : undefined, body?.decoded),
         body: body === undefined ? null : body.kind === 'buffered' ? body.bytes : body.stream,
       });
     } catch (err) {
@@ -92,6 +91,8 @@ export class PushProxy {
       if (failure.reason !== 'response_timeout') this.#deps.onUnreachable?.(owner);
       throw new ShardgateError(failure.status === 504 ? 'SHARDGATE_UPSTREAM_TIMEOUT' : 'SHARDGATE_UPSTREAM_UNREACHABLE', failure.message);
     }
+    // A streamed body cut at the limit was rejected upstream; say why.
+    if (body?.kind === 'streamed' && body.exceeded()) throw bodyTooLarge(this.#deps.maxBodyBytes());
     this.#deps.metrics.observeForward(owner, (performance.now() - started) / 1000);
     this.#deps.metrics.countRequest(method, String(answer.statusCode), owner);
     const headers: Record<string, string | number> = { 'content-length': answer.body.length };

@@ -25,6 +25,17 @@ export class Metrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  readonly openConnections = new Gauge({
+    name: 'shardgate_open_connections',
+    help: 'Open client connections counted against limits.max_connections.',
+    registers: [this.registry],
+  });
+  readonly refusedConnections = new Counter({
+    name: 'shardgate_refused_connections_total',
+    help: 'Client connections refused by limits.max_connections (reason="total") or max_connections_per_ip (reason="per_ip").',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly upstreamErrors = new Counter({
     name: 'shardgate_upstream_errors_total',
     help: 'Pushes that failed to reach their pushgateway, by shard and reason.',

@@ -62,3 +62,16 @@ test('durations in Prometheus style', () => {
   assert.equal(parseDuration('5'), undefined);
   assert.equal(parseDuration('1.5s'), undefined);
 });
+
+test('limits: Prometheus-style defaults, sizes in bytes or base-2 units, unknown keys rejected', () => {
+  assert.deepEqual(parseConfig('').limits, { maxBodyBytes: 16 * 1024 * 1024, maxConnections: 512, maxConnectionsPerIp: 0 });
+  const cfg = parseConfig('limits: { max_body_size: 512KiB, max_connections: 100, max_connections_per_ip: 10 }');
+  assert.deepEqual(cfg.limits, { maxBodyBytes: 512 * 1024, maxConnections: 100, maxConnectionsPerIp: 10 });
+  assert.equal(parseConfig('limits: { max_body_size: 1MB }').limits.maxBodyBytes, 1024 * 1024);
+  assert.equal(parseConfig('limits: { max_body_size: 1000 }').limits.maxBodyBytes, 1000);
+  fails('limits: { max_body_size: 1.5MB }', 'limits.max_body_size', 'invalid size');
+  fails('limits: { max_body_size: 0 }', 'limits.max_body_size');
+  fails('limits: { max_connections: 0 }', 'limits.max_connections');
+  fails('limits: { max_connections_per_ip: -1 }', 'limits.max_connections_per_ip');
+  fails('limits: { max_body: 1 }', 'limits.max_body: unknown key');
+});
