@@ -1,0 +1,25 @@
+/** What a real pushgateway says about itself: push requests it handled, and whether it is up. */
+import { isGone } from './process-state.js';
+
+/** Requests that reached the pushgateway's push handler (any method, any code). */
+export async function pushesHandled(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let n = 0;
+  for (const m of text.matchAll(/^pushgateway_http_requests_total\{[^}]*handler="push"[^}]*\} (\d+)$/gm)) n += Number(m[1]);
+  return n;
+}
+
+/** The process exists and answers /-/healthy with 200. */
+export async function isHealthy(url: string, pid: number): Promise<boolean> {
+  if (isGone(pid)) return false;
+  const res = await fetch(`${url}/-/healthy`).catch(() => undefined);
+  return res?.status === 200;
+}
+
+/** Peak resident memory of a process in bytes (VmHWM), from /proc. */
+export async function peakRss(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = /^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1];
+  return kb === undefined ? NaN : Number(kb) * 1024;
+}
