@@ -10,10 +10,11 @@
  * announce no more than the body limit, and fit in the bytes actually sent;
  * the last message must end exactly at the end of the body.
  *
- * Not checked: the messages themselves. Pushgateway unmarshals each one from
- * the slice it already holds (google.golang.org/protobuf), which checks every
- * nested length against that slice and never allocates from one, so a
- * message can cost no more than a bounded multiple of its own bytes.
+ * Not checked here: the messages' insides. Pushgateway unmarshals each one
+ * from the slice it already holds (google.golang.org/protobuf), which checks
+ * every nested length against that slice and never allocates from one, so a
+ * message costs no more than a bounded multiple of its own bytes. (Family
+ * names are checked separately: metric-family-name.ts.)
  */
 
 /** Why a body is refused; `message` is the 400 answer. */
@@ -51,6 +52,18 @@ export function checkDelimitedFraming(body: Uint8Array, limit: number): FramingE
     offset = start + prefix.value;
   }
   return undefined;
+}
+
+/** The messages of a body that passed checkDelimitedFraming, with their offsets. */
+export function* delimitedMessages(body: Uint8Array): Generator<{ readonly offset: number; readonly message: Uint8Array }> {
+  let offset = 0;
+  while (offset < body.length) {
+    const prefix = readVarint(body, offset);
+    if (prefix.kind !== 'ok') return;
+    const start = offset + prefix.bytes;
+    yield { offset, message: body.subarray(start, start + prefix.value) };
+    offset = start + prefix.value;
+  }
 }
 
 type Varint =

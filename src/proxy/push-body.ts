@@ -9,7 +9,8 @@
  *   without the header, so the pushgateway parses exactly the bytes checked.
  * - A protobuf body (media type application/vnd.google.protobuf, whatever
  *   its parameters: a superset of what Pushgateway decodes as protobuf) is
- *   read whole and its delimited framing checked (protobuf-framing.ts): 400.
+ *   read whole, its delimited framing checked (protobuf-framing.ts) and
+ *   each family's name (metric-family-name.ts): 400.
  * - Any other body is text: read whole up to BUFFER_LIMIT, streamed beyond,
  *   cut with POISON at the limit.
  */
@@ -17,7 +18,8 @@ import { type IncomingMessage } from 'node:http';
 import { ShardgateError } from '../http/errors.js';
 import { readForwardBody, type ForwardBody } from './request-body.js';
 import { boundedGunzip } from './bounded-gunzip.js';
-import { checkDelimitedFraming } from './protobuf-framing.js';
+import { checkDelimitedFraming, delimitedMessages } from './protobuf-framing.js';
+import { isValidMetricName, readFamilyName } from './metric-family-name.js';
 
 /** Text bodies up to this size are read whole before forwarding (see request-body.ts). */
 export const BUFFER_LIMIT = 1024 * 1024;
@@ -48,6 +50,12 @@ export async function readPushBody(req: IncomingMessage, maxBytes: number): Prom
   if (protobuf) {
     const fault = checkDelimitedFraming(bytes, maxBytes);
     if (fault !== undefined) throw new ShardgateError('SHARDGATE_BAD_BODY', fault.message);
+    for (const { offset, message } of delimitedMessages(bytes)) {
+      const family = readFamilyName(message);
+      if (family.kind === 'name' && !isValidMetricName(family.name)) {
+        throw new ShardgateError('SHARDGATE_BAD_BODY', `invalid metric name ${JSON.stringify(family.name)} in the protobuf message at byte ${offset}`);
+      }
+    }
   }
   return { kind: 'buffered', bytes, decoded: gzip };
 }

@@ -2,7 +2,7 @@
  * Push bodies shardgate must refuse before they reach a pushgateway: a
  * protobuf length prefix Pushgateway would allocate blindly (4 GiB), bodies
  * over limits.max_body_size (plain, chunked, gzip bombs, streamed text) and
- * corrupt gzip. Good protobuf and gzip pushes still land. Every refusal is
+ * corrupt gzip, and protobuf families whose names would break /metrics. Good protobuf and gzip pushes still land. Every refusal is
  * checked on the real pushgateway: its push handler never ran, it is up.
  */
 import { test, before, after } from 'node:test';
@@ -12,7 +12,7 @@ import { startPushgateway, type TestPushgateway } from '../support/pushgateway.j
 import { startShardgate, type Shardgate } from '../support/shardgate.js';
 import { findGroup, familyNames, sampleValue } from '../support/pushgateway-api.js';
 import { rawRequest } from '../support/raw-request.js';
-import { pushesHandled, isHealthy } from '../support/pushgateway-stats.js';
+import { pushesHandled, isHealthy, servesMetrics } from '../support/pushgateway-stats.js';
 import { PROTOBUF_CONTENT_TYPE, delimited, encodeFamily } from '../support/metric-family-protobuf.js';
 
 const LIMIT = 2 * 1024 * 1024;
@@ -58,6 +58,14 @@ test('a 4 GiB length prefix (plain or gzipped) gets 400 and never reaches the pu
   // Cut short, or a sixth varint byte: Pushgateway's own reasons, refused here first.
   await refused(400, /but only 3 follow/, () => push('/metrics/job/bomb', good.subarray(0, 4), protobuf));
   await refused(400, /invalid varint32/, () => push('/metrics/job/bomb', Buffer.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x01]), protobuf));
+});
+
+test('protobuf families with an empty or invalid name are refused: they would cut or break /metrics for every group', async () => {
+  for (const name of ['', 'a-b']) {
+    const body = delimited([encodeFamily({ name, type: 'GAUGE', metrics: [{ value: 1 }] })]);
+    await refused(400, new RegExp(`invalid metric name ${JSON.stringify(name)} in the protobuf message at byte 0`), () => push('/metrics/job/names', body, protobuf));
+  }
+  assert.ok(await servesMetrics(pg.url));
 });
 
 test('good protobuf and gzip pushes land, decoded once', async () => {

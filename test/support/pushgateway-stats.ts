@@ -3,10 +3,18 @@ import { isGone } from './process-state.js';
 
 /** Requests that reached the pushgateway's push handler (any method, any code). */
 export async function pushesHandled(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const res = await fetch(`${url}/metrics`);
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${url}/metrics answered ${res.status}: ${text.slice(0, 300)}`);
   let n = 0;
   for (const m of text.matchAll(/^pushgateway_http_requests_total\{[^}]*handler="push"[^}]*\} (\d+)$/gm)) n += Number(m[1]);
   return n;
+}
+
+/** /metrics answers 200 and reaches the pushgateway's own families (a bad family can cut it short). */
+export async function servesMetrics(url: string): Promise<boolean> {
+  const res = await fetch(`${url}/metrics`).catch(() => undefined);
+  return res?.status === 200 && (await res.text()).includes('pushgateway_build_info');
 }
 
 /** The process exists and answers /-/healthy with 200. */
