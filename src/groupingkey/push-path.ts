@@ -9,12 +9,18 @@
  */
 import { type GroupingKey, sortedKey } from './grouping-key.js';
 import { Base64Error, decodeBase64Value } from './base64.js';
-import { cleanPath } from './clean-path.js';
+import { goEscapePath, serveMuxRedirect } from './clean-path.js';
 
 export type PushRoute =
   | { readonly kind: 'key'; readonly key: GroupingKey }
-  /** Pushgateway would redirect (unclean path: 301; trailing slash after /job: 307). */
-  | { readonly kind: 'redirect'; readonly status: 301 | 307; readonly location: string }
+  /** Go's ServeMux: an unclean path gets a 301 to its clean form, whatever the method. */
+  | { readonly kind: 'redirect'; readonly status: 301; readonly location: string }
+  /**
+   * httprouter's fixes (a trailing slash after /job, the letter case of
+   * `/metrics/job`): a 307 for PUT, POST and DELETE, the methods with push
+   * routes; any other method gets 404.
+   */
+  | { readonly kind: 'fix'; readonly location: string }
   | { readonly kind: 'not-found' };
 
 /** A push URL Pushgateway would answer with 400; `message` is its wording. */
@@ -29,15 +35,13 @@ const JOB_BASE64 = '/metrics/job@base64/';
 
 /**
  * @param rawPath the request path as received, still percent-encoded, no query.
- * @param rawQuery the query string without `?` (kept on redirects), or ''.
+ * @param rawQuery the query string without `?` (kept on redirects); undefined when the URL has no `?`.
  * @throws GroupingKeyError for input Pushgateway rejects with 400.
  */
-export function routePushPath(rawPath: string, rawQuery = ''): PushRoute {
+export function routePushPath(rawPath: string, rawQuery?: string): PushRoute {
   const path = percentDecode(rawPath);
-  const clean = cleanPath(path);
-  if (clean !== path) {
-    return { kind: 'redirect', status: 301, location: encodePathForLocation(clean) + (rawQuery ? `?${rawQuery}` : '') };
-  }
+  const redirect = serveMuxRedirect(path, rawQuery);
+  if (redirect !== undefined) return { kind: 'redirect', status: 301, location: redirect };
   let jobIsBase64: boolean;
   let rest: string;
   if (path.startsWith(JOB_BASE64)) {
@@ -47,11 +51,11 @@ export function routePushPath(rawPath: string, rawQuery = ''): PushRoute {
     jobIsBase64 = false;
     rest = path.slice(JOB_PLAIN.length);
   } else {
-    return { kind: 'not-found' };
+    return caseFix(path, rawQuery);
   }
   if (rest === '') {
     // httprouter: "/metrics/job/" redirects to "/metrics/job", which is not a route.
-    return jobIsBase64 ? { kind: 'not-found' } : { kind: 'redirect', status: 307, location: '/metrics/job' };
+    return jobIsBase64 ? { kind: 'not-found' } : { kind: 'fix', location: routerLocation('/metrics/job', rawQuery) };
   }
   const slash = rest.indexOf('/');
   let job = slash === -1 ? rest : rest.slice(0, slash);
@@ -112,8 +116,31 @@ function percentDecode(raw: string): string {
   }
 }
 
-function encodePathForLocation(path: string): string {
-  return path.split('/').map((s) => encodeURIComponent(s)).join('/');
+/**
+ * httprouter's RedirectFixedPath, as it behaves on Pushgateway's push routes
+ * (measured on 1.5.1): `/metrics/job/` in any letter case followed by a job
+ * is fixed; `/metrics/job@base64/` in any case only when nothing follows the
+ * job (its tree walk fails on the catch-all there).
+ */
+function caseFix(path: string, rawQuery: string | undefined): PushRoute {
+  const lower = asciiLower(path);
+  for (const [prefix, jobOnly] of [[JOB_PLAIN, false], [JOB_BASE64, true]] as const) {
+    if (!lower.startsWith(prefix)) continue;
+    const rest = path.slice(prefix.length);
+    if (rest === '' || rest.startsWith('/') || (jobOnly && rest.includes('/'))) return { kind: 'not-found' };
+    return { kind: 'fix', location: routerLocation(prefix + rest, rawQuery) };
+  }
+  return { kind: 'not-found' };
+}
+
+/** Case-folds ASCII letters only, as httprouter compares the static segments. */
+function asciiLower(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+/** httprouter redirects with req.URL.String(): the escaped path and the raw query, a bare `?` kept. */
+function routerLocation(path: string, rawQuery: string | undefined): string {
+  return goEscapePath(path) + (rawQuery === undefined ? '' : `?${rawQuery}`);
 }
 
 /** Approximates Go's %q for the messages Pushgateway prints. */

@@ -4,7 +4,8 @@
  * other path is shardgate's own and never forwarded.
  */
 import { type IncomingMessage, type ServerResponse } from 'node:http';
-import { routePushPath } from '../groupingkey/push-path.js';
+import { routePushPath, type PushRoute } from '../groupingkey/push-path.js';
+import { percentDecodeBytes, serveMuxRedirect } from '../groupingkey/clean-path.js';
 import { shardKey, toSortedRecord } from '../groupingkey/grouping-key.js';
 import { pushTarget } from '../proxy/push-target.js';
 import { type HttpContext } from './http-context.js';
@@ -38,7 +39,12 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
   const query = q === -1 ? '' : url.slice(q + 1);
   const method = req.method ?? 'GET';
 
-  if (path.startsWith('/metrics/')) return pushPath(ctx, req, res, method, path, query);
+  // Go refuses a URL with a bad %-escape before routing, whatever the path and method.
+  if (BAD_ESCAPE.test(path)) throw new ShardgateError('SHARDGATE_BAD_REQUEST', '400 Bad Request: invalid URL escape');
+  if (asciiLowerStartsWith(path, '/metrics/')) return pushPath(ctx, req, res, method, path, q === -1 ? undefined : query);
+  // Go's ServeMux, in front of everything in Pushgateway: unclean paths get a 301.
+  const redirect = serveMuxRedirect(percentDecodeBytes(path), q === -1 ? undefined : query, true);
+  if (redirect !== undefined) return sendRedirect(res, 301, redirect);
   switch (path) {
     case '/metrics':
       return allow(method, ['GET', 'HEAD'], () => ownMetrics(ctx, res));
@@ -67,10 +73,12 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
   }
 }
 
-async function pushPath(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, method: string, path: string, query: string): Promise<void> {
+async function pushPath(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, method: string, path: string, query: string | undefined): Promise<void> {
+  if (!PUSH_METHODS.has(method) && method !== 'GET' && method !== 'HEAD') return otherMethod(res, path, query);
   const r = routePushPath(path, query);
   if (r.kind === 'not-found') return sendText(res, 404, '404 page not found');
   if (r.kind === 'redirect') return sendRedirect(res, r.status, r.location);
+  if (r.kind === 'fix') return PUSH_METHODS.has(method) ? sendRedirect(res, 307, r.location) : sendText(res, 404, '404 page not found');
   switch (method) {
     case 'PUT':
     case 'POST':
@@ -89,6 +97,30 @@ async function pushPath(ctx: HttpContext, req: IncomingMessage, res: ServerRespo
     default:
       throw new ShardgateError('SHARDGATE_METHOD_NOT_ALLOWED', 'Method Not Allowed');
   }
+}
+
+const PUSH_METHODS = new Set(['PUT', 'POST', 'DELETE']);
+const BAD_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
+
+/**
+ * Pushgateway routes by path pattern before it parses the key: a method
+ * without push routes gets 405 on any path the pattern matches, valid key or
+ * not, and 404 where only a fix-up would have matched.
+ */
+function otherMethod(res: ServerResponse, path: string, query: string | undefined): void {
+  let r: PushRoute | undefined;
+  try {
+    r = routePushPath(path, query);
+  } catch {
+    // A key Pushgateway would refuse still matched its route pattern.
+  }
+  if (r?.kind === 'redirect') return sendRedirect(res, r.status, r.location);
+  if (r === undefined || r.kind === 'key') throw new ShardgateError('SHARDGATE_METHOD_NOT_ALLOWED', 'Method Not Allowed');
+  sendText(res, 404, '404 page not found');
+}
+
+function asciiLowerStartsWith(path: string, prefix: string): boolean {
+  return path.length >= prefix.length && path.slice(0, prefix.length).replace(/[A-Z]/g, (c) => c.toLowerCase()) === prefix;
 }
 
 async function ownMetrics(ctx: HttpContext, res: ServerResponse): Promise<void> {

@@ -66,9 +66,26 @@ test('unclean paths are redirected like Go ServeMux, never routed', () => {
   // Traversal towards admin/lifecycle endpoints never yields a key.
   assert.deepEqual(routePushPath('/metrics/job/../../-/quit'), { kind: 'redirect', status: 301, location: '/-/quit' });
   assert.deepEqual(routePushPath('/metrics/job/%2e%2e/%2e%2e/api/v1/admin/wipe'), { kind: 'redirect', status: 301, location: '/api/v1/admin/wipe' });
-  assert.deepEqual(routePushPath('/metrics/job/'), { kind: 'redirect', status: 307, location: '/metrics/job' });
+  assert.deepEqual(routePushPath('/metrics/job/'), { kind: 'fix', location: '/metrics/job' });
+  assert.deepEqual(routePushPath('/metrics/job/', 'q=1'), { kind: 'fix', location: '/metrics/job?q=1' });
   assert.deepEqual(routePushPath('/metrics/job@base64/'), { kind: 'not-found' });
   assert.deepEqual(routePushPath('/metrics/jobs/a'), { kind: 'not-found' });
+});
+
+test("redirect Locations are escaped as Go escapes them, the raw query kept (measured on Pushgateway 1.5.1)", () => {
+  assert.deepEqual(routePushPath('/metrics/job/a/../x@y/a=b;c!()*%20%C3%A9%3F', 'q=%zz'), { kind: 'redirect', status: 301, location: '/metrics/job/x@y/a=b;c%21%28%29%2A%20%C3%A9%3F?q=%zz' });
+  assert.deepEqual(routePushPath('/metrics/job/a/../job@base64/YQ==', ''), { kind: 'redirect', status: 301, location: '/metrics/job/job@base64/YQ==' });
+});
+
+test("httprouter's case fixes: /metrics/job/ in any case, /metrics/job@base64/ only for a bare job", () => {
+  assert.deepEqual(routePushPath('/metrics/JOB/a'), { kind: 'fix', location: '/metrics/job/a' });
+  assert.deepEqual(routePushPath('/Metrics/Job/a/B/c', 'x=1'), { kind: 'fix', location: '/metrics/job/a/B/c?x=1' });
+  assert.deepEqual(routePushPath('/metrics/JOB/a', ''), { kind: 'fix', location: '/metrics/job/a?' });
+  assert.deepEqual(routePushPath('/metrics/j%4fb/a%2Fb'), { kind: 'fix', location: '/metrics/job/a/b' });
+  assert.deepEqual(routePushPath('/METRICS/job@BASE64/YQ'), { kind: 'fix', location: '/metrics/job@base64/YQ' });
+  assert.deepEqual(routePushPath('/METRICS/job@BASE64/YQ/x/y'), { kind: 'not-found' });
+  assert.deepEqual(routePushPath('/metrics/JOB/'), { kind: 'not-found' });
+  assert.deepEqual(routePushPath('/metrics/JOBX/a'), { kind: 'not-found' });
 });
 
 test('every spelling of a group has the same shard key; label order is irrelevant', () => {

@@ -44,9 +44,9 @@ interface Case {
   readonly headers: Record<string, string>;
 }
 
-const NAMES = ['fz_a', 'fz_b_total', 'fz_c', 'up', 'push_time_seconds', '', 'fz-bad', 'fz_d'];
-const TYPES: FamilyType[] = ['COUNTER', 'GAUGE', 'UNTYPED'];
-const PROTOBUF_TYPES = [PROTOBUF_CONTENT_TYPE, 'APPLICATION/VND.GOOGLE.PROTOBUF; proto=io.prometheus.client.MetricFamily; encoding=delimited', 'application/vnd.google.protobuf', ' application/vnd.google.protobuf ; encoding=delimited'];
+const NAMES: [string, ...string[]] = ['fz_a', 'fz_b_total', 'fz_c', 'up', 'push_time_seconds', '', 'fz-bad', 'fz_d'];
+const TYPES: [FamilyType, ...FamilyType[]] = ['COUNTER', 'GAUGE', 'UNTYPED'];
+const PROTOBUF_TYPES: [string, ...string[]] = [PROTOBUF_CONTENT_TYPE, 'APPLICATION/VND.GOOGLE.PROTOBUF; proto=io.prometheus.client.MetricFamily; encoding=delimited', 'application/vnd.google.protobuf', ' application/vnd.google.protobuf ; encoding=delimited'];
 
 function family(r: SeededRandom): Buffer {
   const metrics = Array.from({ length: r.int(4) }, () => ({ labels: r.next() < 0.5 ? { l: r.pick(['x', 'y', '']) } : undefined, value: r.int(1000) }));

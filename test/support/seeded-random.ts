@@ -20,10 +20,8 @@ export class SeededRandom {
     return Math.floor(this.next() * n);
   }
 
-  pick<T>(items: readonly T[]): T {
-    const item = items[this.int(items.length)];
-    if (item === undefined) throw new Error('pick from an empty list');
-    return item;
+  pick<T>(items: readonly [T, ...T[]]): T {
+    return items[this.int(items.length)] ?? items[0];
   }
 
   bytes(n: number): Buffer {
