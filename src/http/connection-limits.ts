@@ -92,6 +92,7 @@ export class ConnectionLimits {
       if (refusal === undefined) return handler(req, res);
       const { status, message } = toHttpError(refusal);
       res.setHeader('connection', 'close');
+      res.once('finish', () => req.socket.end());
       sendText(res, status, message);
     };
   }
