@@ -75,7 +75,7 @@ export interface FleetView {
 export interface TwoCopyStats {
   longestMs: number;
   group: string;
-  seen: number;
+  seen: string;
   twice: boolean;
 }
 
@@ -88,14 +88,16 @@ export function checkRequestsSettle(v: FleetView, boundMs: number): Violation[] 
 
 /** I3 during the run; `open` tracks since when each group has had two scraped copies. */
 export function checkScrapedCopies(v: FleetView, open: Map<string, number>, stats: TwoCopyStats): Violation[] {
-  // No group has had two copies on configured shards since the stores last changed: nothing to look at.
-  const version = v.version();
+  // Discovery lists ring members and draining shards only: a cheap superset to look at first.
+  // Unless a store or that superset changed, or a pair is open, nothing can have gone wrong.
+  const members = v.sut.publishedMembers();
+  const candidates = v.configured().filter((t) => members.includes(t) || v.sut.drainState(t) !== null);
+  const version = `${v.version()}|${candidates.join(',')}`;
   if (version === stats.seen && !stats.twice && open.size === 0) return [];
   stats.seen = version;
-  // Discovery is costly to compute: ask for it only when some group has two copies at all.
   const holders = new Map<string, string[]>();
   let twice = false;
-  for (const target of v.configured()) {
+  for (const target of candidates) {
     for (const id of v.shards.get(target)?.groups.keys() ?? []) {
       const on = holders.get(id);
       if (on === undefined) holders.set(id, [target]);

@@ -93,7 +93,7 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
 
   const pending = new Set<PendingRequest>();
   const view: FleetView = { sut, ref, shards: fleet.shards, pending, now: () => sched.now, configured: () => fleet.config, version: () => fleet.version, graced: (id, on) => fleet.graced(id, on) };
-  const twoCopies: TwoCopyStats = { longestMs: 0, group: '', seen: -1, twice: false };
+  const twoCopies: TwoCopyStats = { longestMs: 0, group: '', seen: '', twice: false };
   const open = new Map<string, number>();
   const bound = requestBoundMs(schedule.clients.length);
   let violation: Violation | undefined;
