@@ -1,0 +1,198 @@
+/**
+ * Runs one schedule against the real routing, locking, membership and
+ * rebalancer: boot, the clients' pushes interleaved with fleet events
+ * (invariants checked after every event), then healing (resume, restart,
+ * calm network, undrain if nothing else is left) until the fleet settles,
+ * then the end invariants.
+ *
+ * Settled means: every configured shard up, the published ring is the one
+ * membership wants with no override left, no lock held, every group in
+ * place, and one whole sweep interval in which the rebalancer wrote nothing.
+ */
+import { groupId } from '../../src/groupingkey/grouping-key.js';
+import { prngFor } from './prng.js';
+import { SimScheduler } from './sim-scheduler.js';
+import { CALM, SimNetwork, SimShardClient } from './sim-network.js';
+import { keyOfPath } from './sim-pushgateway.js';
+import { generateSchedule, type Client, type Schedule } from './schedule.js';
+import { renderBody } from './client-bodies.js';
+import { parseBody } from './group-content.js';
+import { ReferenceModel } from './reference-model.js';
+import { buildSystem, type SystemUnderTest } from './system-under-test.js';
+import { Fleet } from './fleet.js';
+import { Trace } from './trace.js';
+import { checkDrains, checkEnd, checkRequestsSettle, checkScrapedCopies, label, type FleetView, type PendingRequest, type TwoCopyStats, type Violation, type Check } from './invariants.js';
+
+export const SETTINGS = {
+  health: { intervalMs: 5000, timeoutMs: 2000, fall: 2, rise: 2 },
+  rebalance: { sweepIntervalMs: 30_000, concurrency: 4, maxMovesPerSecond: 50 },
+  rebalanceTimeoutMs: 30_000,
+  clientTimeoutMs: 10_000,
+} as const;
+
+/**
+ * I2's bound: a push waits at most for one lock holder, a rebalancer batch
+ * doing at most (2 + 4 per group) upstream calls of at most
+ * rebalanceTimeoutMs each, then for its own forward.
+ */
+const requestBoundMs = (groups: number): number => SETTINGS.clientTimeoutMs * 2 + (2 + 4 * groups) * SETTINGS.rebalanceTimeoutMs;
+const GRACE_MS = SETTINGS.rebalance.sweepIntervalMs + 2 * SETTINGS.rebalanceTimeoutMs;
+const MAX_HEAL_WINDOWS = 12;
+/** Virtual time after which a run that has not finished its plan is declared hung. */
+const RUN_LIMIT_MS = 3 * 3600_000;
+
+export interface RunResult {
+  readonly seed: number;
+  readonly violation: Violation | undefined;
+  readonly trace: string[];
+  readonly traceHash: string;
+  readonly events: number;
+  readonly virtualMs: number;
+  readonly longestTwoCopyMs: number;
+  readonly schedule: Schedule;
+}
+
+export interface RunOptions {
+  /** Keep the whole trace (for --trace). */
+  readonly traceAll?: boolean;
+  readonly traceLines?: number;
+  /** Checks to set aside (a known defect), to look past it for others. */
+  readonly ignore?: ReadonlySet<Check>;
+}
+
+export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunResult> {
+  const ignore = opts.ignore ?? new Set<Check>();
+  const first = (found: readonly Violation[]): Violation | undefined => found.find((f) => !ignore.has(f.check));
+  const root = prngFor(seed);
+  const schedule = generateSchedule(seed, root.fork('schedule'));
+  const trace = new Trace(opts.traceLines ?? 60, opts.traceAll ?? false);
+  const sched = new SimScheduler(root.fork('ties'));
+  const net = new SimNetwork(sched, root.fork('network'), trace);
+  const ref = new ReferenceModel();
+  const fleet = new Fleet(sched, net, root.fork('fleet'), trace, ref, { graceMs: GRACE_MS });
+  const initial = Array.from({ length: schedule.shards }, () => fleet.spawn());
+  fleet.config = initial;
+  const rebalancerClient = new SimShardClient(net, 'rebalancer');
+  // A failed rebalancer call may leave two copies until a later round: excused for a grace period.
+  rebalancerClient.onFailure = (target, path) => (path === undefined ? fleet.graceShard(target) : fleet.graceGroup(groupId(keyOfPath(path))));
+  const sut = buildSystem({
+    clock: sched.clock,
+    targets: initial,
+    client: rebalancerClient,
+    healthClient: new SimShardClient(net, 'health'),
+    forward: async (target, method, path, body) => {
+      const req = method === 'DELETE' ? ({ kind: 'delete', path } as const) : ({ kind: 'write', method, path, body } as const);
+      return (await net.call('client', target, req, SETTINGS.clientTimeoutMs)).status;
+    },
+    health: SETTINGS.health,
+    rebalance: SETTINGS.rebalance,
+    rebalanceTimeoutMs: SETTINGS.rebalanceTimeoutMs,
+    log: (line) => trace.add(sched.now, `LOG ${line}`),
+  });
+  fleet.sut = sut;
+
+  const pending = new Set<PendingRequest>();
+  const view: FleetView = { sut, ref, shards: fleet.shards, pending, now: () => sched.now, configured: () => fleet.config, version: () => fleet.version, graced: (id, on) => fleet.graced(id, on) };
+  const twoCopies: TwoCopyStats = { longestMs: 0, group: '', seen: '', twice: false };
+  const open = new Map<string, number>();
+  const bound = requestBoundMs(schedule.clients.length);
+  let violation: Violation | undefined;
+  let ring: readonly string[] = [];
+  const afterEvent = (): void => {
+    if (sut.publishedMembers() !== ring) {
+      ring = sut.publishedMembers();
+      trace.add(sched.now, `RING ${ring.join(',') || '(empty)'} (${sut.overrideCount()} override(s))`);
+    }
+    violation ??= first(checkRequestsSettle(view, bound)) ?? first(checkScrapedCopies(view, open, twoCopies));
+  };
+  const result = (): RunResult => ({ seed, violation, trace: trace.last(opts.traceAll ? Infinity : undefined), traceHash: trace.hash, events: sched.eventsRun, virtualMs: sched.now, longestTwoCopyMs: twoCopies.longestMs, schedule });
+  /** Steps until `done()` or virtual time `limit`; false if stopped by a violation or the limit. */
+  const runWhile = async (done: () => boolean, limit: number): Promise<boolean> => {
+    while (violation === undefined && !done()) {
+      if (!(await sched.step(limit))) return false;
+      afterEvent();
+    }
+    return violation === undefined;
+  };
+
+  // Boot as main.ts does.
+  let booted = false;
+  void sut.boot().then(() => (booted = true));
+  await runWhile(() => booted, 120_000);
+  trace.add(sched.now, `BOOT members ${sut.publishedMembers().join(',')}`);
+
+  // The plan: clients and fleet events.
+  let clientsDone = 0;
+  let version = 0;
+  const runClient = async (c: Client): Promise<void> => {
+    const id = groupId(c.group);
+    for (const op of c.ops) {
+      if (op.thinkMs > 0) await sched.clock.sleep(op.thinkMs);
+      const body = op.method === 'DELETE' ? '' : renderBody(op.families, ++version);
+      const req: PendingRequest = { group: c.group, what: `${op.method} v${version} of ${label(c.group)}`, since: sched.now };
+      pending.add(req);
+      trace.add(sched.now, `CLIENT ${req.what} (${op.families.join(' ') || 'no families'}) sent`);
+      const outcome = await sut.push(op.method, c.group, body);
+      pending.delete(req);
+      trace.add(sched.now, `CLIENT ${req.what}: ${outcome}`);
+      ref.record(id, c.group, op.method === 'DELETE' ? { method: 'DELETE' } : { method: op.method, body: parseBody(body, c.group) }, outcome);
+    }
+    clientsDone++;
+  };
+  for (const c of schedule.clients) sched.after(c.startMs, () => void runClient(c));
+  let planEnd = 0;
+  for (const e of schedule.fleet) {
+    sched.after(e.atMs, () => void fleet.act(e.action).then((v) => void (violation ??= first(v === undefined ? [] : [v]))));
+    const tail = e.action.kind === 'kill' ? (e.action.restartAfterMs ?? 0) : e.action.kind === 'pause' ? e.action.resumeAfterMs : 0;
+    planEnd = Math.max(planEnd, sched.now + e.atMs + tail);
+  }
+  const ran = await runWhile(() => clientsDone === schedule.clients.length && sched.now >= planEnd, RUN_LIMIT_MS);
+  if (!ran && violation === undefined) violation = first([{ invariant: 'I2', check: 'plan-unfinished', message: `the plan did not finish within ${RUN_LIMIT_MS / 3600_000} h of virtual time (${pending.size} request(s) pending)` }]);
+  if (violation !== undefined) return finish(sut, result);
+
+  // Heal, then wait for the fleet to settle.
+  trace.add(sched.now, 'HEAL');
+  net.rates = CALM;
+  for (const [name, shard] of fleet.shards) {
+    if (shard.state === 'paused') fleet.resume(name);
+    if (shard.state === 'dead' && fleet.config.includes(name)) fleet.restart(name, 0);
+  }
+  if (fleet.config.every((t) => sut.drainState(t) !== null)) for (const t of fleet.config) sut.drain(t, false);
+  let settled = false;
+  for (let i = 0; i < MAX_HEAL_WINDOWS && !settled && violation === undefined; i++) {
+    const writes = rebalancerClient.writes;
+    const end = sched.now + SETTINGS.rebalance.sweepIntervalMs + 2000;
+    await runWhile(() => false, end);
+    sched.advanceTo(end);
+    settled = rebalancerClient.writes === writes && inPlace(view);
+  }
+  violation ??= first(checkEnd(view)) ?? first(checkDrains(view));
+  if (!settled) violation ??= first([{ invariant: 'I4', check: 'unsettled', message: `the fleet did not settle within ${MAX_HEAL_WINDOWS} sweep intervals after healing (${describeUnsettled(view)})` }]);
+  return finish(sut, result);
+}
+
+function finish(sut: SystemUnderTest, result: () => RunResult): RunResult {
+  sut.stop();
+  return result();
+}
+
+/** Routing and placement are final (content is checked by checkEnd). */
+function inPlace(v: FleetView): boolean {
+  return describeUnsettled(v) === '';
+}
+
+function describeUnsettled(v: FleetView): string {
+  const { sut } = v;
+  const wrong: string[] = [];
+  const down = v.configured().filter((t) => sut.health(t) !== 'up');
+  if (down.length > 0) wrong.push(`not up: ${down.join(',')}`);
+  if (sut.publishedMembers().join(',') !== sut.desiredMembers().join(',')) wrong.push(`published ring ${sut.publishedMembers().join(',')} != wanted ${sut.desiredMembers().join(',')}`);
+  if (sut.overrideCount() > 0) wrong.push(`${sut.overrideCount()} override(s) left`);
+  if (sut.locksHeld() > 0) wrong.push(`${sut.locksHeld()} lock(s) held`);
+  for (const t of v.configured()) {
+    for (const [id, g] of v.shards.get(t)?.groups ?? []) {
+      if (sut.ringOwner(g.key) !== t) wrong.push(`${id.replaceAll('\u0000', ' ')} on ${t}, not its owner`);
+    }
+  }
+  return wrong.join('; ');
+}

@@ -1,0 +1,172 @@
+/**
+ * The harness's ONLY contact with shardgate's code: builds the real
+ * Coordinator (rebalancer, routing, drains, discovery), PushRouter (locks,
+ * routing, DELETE fan-out) and HealthCheckedTargets, wired as main.ts wires
+ * them, on the simulated clock and network. When the rebalancing protocol
+ * changes, adapt this file and nothing else.
+ */
+import { type Clock } from '../../src/time/clock.js';
+import { type ShardClient } from '../../src/upstream/shard-client.js';
+import { type GroupingKey, groupId, shardKey } from '../../src/groupingkey/grouping-key.js';
+import { HealthCheckedTargets, type HealthCheckSettings } from '../../src/membership/health-checked-targets.js';
+import { Coordinator } from '../../src/rebalance/coordinator.js';
+import { type RebalanceSettings } from '../../src/rebalance/rebalancer.js';
+import { GroupLocks } from '../../src/rebalance/group-locks.js';
+import { PushRouter } from '../../src/proxy/push-router.js';
+import { ShardgateError } from '../../src/http/errors.js';
+import { PushgatewayHttpError } from '../../src/upstream/pushgateway-client.js';
+import { pino } from 'pino';
+import { type Logger } from '../../src/telemetry/logger.js';
+import { Metrics } from '../../src/telemetry/metrics.js';
+import { SimNetworkError } from './sim-network.js';
+
+export interface SutOptions {
+  readonly clock: Clock;
+  readonly targets: readonly string[];
+  /** The rebalancer's and reads' client (main.ts: the control pools). */
+  readonly client: ShardClient;
+  /** Health checks' client (main.ts: the health pools). */
+  readonly healthClient: ShardClient;
+  /** One client request forwarded to a shard (main.ts: the push pools), resolving with its status. */
+  readonly forward: (target: string, method: 'PUT' | 'POST' | 'DELETE', path: string, body: string) => Promise<number>;
+  readonly health: HealthCheckSettings;
+  readonly rebalance: RebalanceSettings;
+  /** The rebalancer's deadline per upstream call (main.ts: max(response timeout, 30 s)). */
+  readonly rebalanceTimeoutMs: number;
+  /** Receives shardgate's warnings and errors (one JSON line each), for the trace. */
+  readonly log: (line: string) => void;
+}
+
+/** How a client push ended, as the reference model needs it. */
+export type PushOutcome = 'ack' | 'refused' | 'rejected' | 'in-doubt';
+
+export interface SystemUnderTest {
+  /** main.ts's start-up: first health checks, first round, then sweeping. */
+  boot(): Promise<void>;
+  push(method: 'PUT' | 'POST' | 'DELETE', key: GroupingKey, body: string): Promise<PushOutcome>;
+  /** A config reload with a new target list; false (and nothing changes) when refused. */
+  reloadTargets(next: readonly string[]): Promise<boolean>;
+  /** Admin drain on/off; false when refused. */
+  drain(target: string, on: boolean): boolean;
+  checkAll(): Promise<void>;
+  /** Where a group is routed now (override or ring owner). */
+  routeOf(key: GroupingKey): string | undefined;
+  /** Owner of the group on the published ring. */
+  ringOwner(key: GroupingKey): string | undefined;
+  publishedMembers(): readonly string[];
+  overrideCount(): number;
+  /** Members membership wants (healthy, configured, not draining). */
+  desiredMembers(): readonly string[];
+  configured(): readonly string[];
+  /** Targets Prometheus is told to scrape. */
+  discovery(): readonly string[];
+  drainState(target: string): 'draining' | 'drained' | null;
+  health(target: string): string | undefined;
+  /** The rebalancer holds this group's exclusive lock (a move or delete in progress). */
+  moving(id: string): boolean;
+  locksHeld(): number;
+  idle(): Promise<void>;
+  stop(): void;
+}
+
+let sharedMetrics: Metrics | undefined;
+
+/**
+ * One registry for every schedule of a process: it never affects behaviour,
+ * and collectDefaultMetrics is not free. The logger writes warnings and
+ * errors (a failed round, say) to the trace, without time stamps so the
+ * trace stays deterministic.
+ */
+function telemetry(log: (line: string) => void): { logger: Logger; metrics: Metrics } {
+  sharedMetrics ??= new Metrics('sim');
+  const logger = pino({ level: 'warn', base: undefined, timestamp: false }, { write: (line: string) => log(withoutWallClock(line)) });
+  return { logger, metrics: sharedMetrics };
+}
+
+export function buildSystem(o: SutOptions): SystemUnderTest {
+  const { logger, metrics } = telemetry(o.log);
+  const locks = new GroupLocks();
+  const membership: HealthCheckedTargets = new HealthCheckedTargets({
+    targets: o.targets,
+    settings: o.health,
+    probe: (t, ms) => o.healthClient.checkHealthy(t, ms),
+    logger,
+    metrics,
+    onRecovering: (t) => coordinator.shardRecovering(t),
+    clock: o.clock,
+  });
+  const coordinator: Coordinator = new Coordinator(
+    { client: o.client, clock: o.clock, locks, logger, metrics, membership, timeoutMs: o.rebalanceTimeoutMs },
+    { ...o.rebalance, enabled: true },
+  );
+  const router = new PushRouter({
+    locks,
+    routing: () => coordinator.routing(),
+    deleteOn: async (target, path) => void (await o.forward(target, 'DELETE', path, '')),
+  });
+  const status = (t: string): ReturnType<typeof membership.statuses>[number] | undefined => membership.statuses().find((s) => s.target === t);
+
+  return {
+    async boot() {
+      await membership.start();
+      await coordinator.idle();
+      coordinator.startSweeping();
+    },
+    async push(method, key, body) {
+      try {
+        await router.route(method, key, async (target, path) => {
+          try {
+            return await o.forward(target, method, path, body);
+          } catch (err) {
+            // As PushProxy: a shard that cannot be reached is re-checked at once.
+            if (err instanceof SimNetworkError && err.code !== 'UND_ERR_HEADERS_TIMEOUT') void membership.checkNow(target);
+            throw err;
+          }
+        });
+        return 'ack';
+      } catch (err) {
+        return outcomeOf(err);
+      }
+    },
+    async reloadTargets(next) {
+      // Stand-in for the real reload (main.ts `reload`): an empty list is refused.
+      if (next.length === 0) return false;
+      await membership.setTargets(next, o.health);
+      return true;
+    },
+    drain: (target, on) => coordinator.drain(target, on) !== undefined,
+    checkAll: () => membership.checkAll(),
+    routeOf(key) {
+      const { ring, overrides } = coordinator.routing();
+      return overrides.get(groupId(key)) ?? ring.owner(shardKey(key));
+    },
+    ringOwner: (key) => coordinator.routing().ring.owner(shardKey(key)),
+    publishedMembers: () => coordinator.routing().ring.members,
+    overrideCount: () => coordinator.routing().overrides.size,
+    desiredMembers: () => membership.members(),
+    configured: () => membership.statuses().map((s) => s.target),
+    discovery: () => coordinator.discovery().flatMap((g) => g.targets),
+    drainState: (t) => coordinator.drainState(t)?.state ?? null,
+    health: (t) => status(t)?.health,
+    moving: (id) => locks.isExclusive(id),
+    locksHeld: () => locks.size,
+    idle: () => coordinator.idle(),
+    stop() {
+      membership.stop();
+      coordinator.stop();
+    },
+  };
+}
+
+/** The rebalancer measures durations with performance.now() (wall clock): keep them out of the trace. */
+function withoutWallClock(line: string): string {
+  return line.trimEnd().replace(/"duration_seconds":[0-9.e-]+,?/g, '');
+}
+
+function outcomeOf(err: unknown): PushOutcome {
+  // 503 no healthy shard, connection refused: nothing was sent.
+  if (err instanceof ShardgateError) return 'refused';
+  if (err instanceof SimNetworkError) return err.code === 'ECONNREFUSED' ? 'refused' : 'in-doubt';
+  if (err instanceof PushgatewayHttpError) return err.status >= 500 ? 'in-doubt' : 'rejected';
+  throw err;
+}
