@@ -168,8 +168,7 @@ async function main(argv: readonly string[]): Promise<number> {
       if (next.rebalance.enabled !== config.rebalance.enabled) logger.warn('rebalance.enabled changed: takes effect on restart');
       if (next.listenAddress !== config.listenAddress && flags.listenAddress === undefined) logger.warn('listen_address changed: takes effect on restart');
       const nextTargets = fleet === undefined ? next.targets : targets;
-      await membership.setTargets(nextTargets, next.healthCheck);
-      coordinator.targetsChanged(nextTargets);
+      await coordinator.setTargets(nextTargets, next.healthCheck);
       for (const pools of allPools) pools.retain(nextTargets);
       config = next;
       connectionLimits.settings = next.limits;

@@ -19,7 +19,7 @@ import { buildRing } from '../ring/rendezvous-ring.js';
 import { type Ring } from '../ring/ring.js';
 import { type RoutingTable } from '../proxy/push-target.js';
 import { type TargetStatus } from '../membership/membership.js';
-import { type HealthCheckedTargets } from '../membership/health-checked-targets.js';
+import { type HealthCheckedTargets, type HealthCheckSettings } from '../membership/health-checked-targets.js';
 import { sdTargetGroups, type OutsideShard, type SdTargetGroup } from '../discovery/http-sd.js';
 import { ShardgateError } from '../http/errors.js';
 import { type GroupLocks } from './group-locks.js';
@@ -88,6 +88,7 @@ export class Coordinator {
               routing: () => this.#routing,
               publish: (ring, overrides) => this.#publish(ring, new Map(overrides)),
               settle: (id) => this.#settle(id),
+              wanted: () => this.#wanted(),
             },
             roundDone: (result) => this.#roundDone(result),
           },
@@ -139,8 +140,14 @@ export class Coordinator {
     this.#rebalancer?.request(`recovering ${target}`);
   }
 
-  /** The configured targets changed (reload): forget what belonged to removed ones. */
-  targetsChanged(targets: readonly string[]): void {
+  /** Members the next round publishes: healthy and not draining. */
+  wantedMembers(): readonly string[] {
+    return this.#wanted();
+  }
+
+  /** A reload's new target list: membership checks the new ones; what belonged to removed ones is forgotten. */
+  async setTargets(targets: readonly string[], health: HealthCheckSettings): Promise<void> {
+    await this.#deps.membership.setTargets(targets, health);
     const keep = new Set(targets);
     for (const t of this.#drains.targets()) if (!keep.has(t)) this.#drains.cancel(t);
     for (const t of this.#ledger.shards()) if (!keep.has(t)) this.#ledger.forgetShard(t);
@@ -273,7 +280,7 @@ export class Coordinator {
       const left = result.remaining.get(shard);
       const unmovable = this.#unmovable.on(shard).length;
       if (left !== undefined) this.#drains.progress(shard, left - unmovable, unmovable);
-      if (!result.failures.some((f) => f.startsWith(`${shard}:`))) this.#ledger.found(shard);
+      if (!result.unsettled.has(shard)) this.#ledger.found(shard, result.epoch);
     }
     this.#deps.metrics.rebalanceUnmovable.set(this.#unmovable.size);
     this.#deps.metrics.rebalanceMarkedCopies.set(this.#ledger.size);

@@ -25,16 +25,43 @@ import { type Ring } from '../ring/ring.js';
 
 export type CopyMark = 'stale' | 'base';
 
+/**
+ * What a round needs to know about one copy: its mark, or `home` when it
+ * sits on the group's lost home and nothing was acknowledged for the group
+ * since: then it holds the group's last acknowledged content, and a copy
+ * where pushes go now can only be a leftover.
+ */
+export type CopyStanding = CopyMark | 'home' | undefined;
+
 export class CopyLedger {
   /** groupId → shard → mark. */
   readonly #marks = new Map<string, Map<string, CopyMark>>();
-  /** Shards that left the ring unreachable → the last ring that had them. */
-  readonly #lostHomes = new Map<string, Ring>();
-  /** Groups routed to a lost shard by an override (not by the ring) → that shard. */
-  readonly #lostGroups = new Map<string, string>();
+  /** Shards that left the ring unreachable → the last ring that had them, and when (epoch). */
+  readonly #lostHomes = new Map<string, { readonly ring: Ring; readonly epoch: number }>();
+  /** Groups routed to a lost shard by an override (not by the ring) → that shard, and when. */
+  readonly #lostGroups = new Map<string, { readonly shard: string; readonly epoch: number }>();
+  /**
+   * Where each group's last acknowledged content was put by this process
+   * (a client write or a move). Precise where the ring rule is a guess: a
+   * group lost on one shard is not at home on the next one that fails.
+   */
+  readonly #lastHome = new Map<string, string>();
+  #epoch = 0;
+
+  /** Increases at every loss: a round that started at epoch E read a shard lost before E only if E > its loss. */
+  get epoch(): number {
+    return this.#epoch;
+  }
 
   mark(id: string, shard: string): CopyMark | undefined {
     return this.#marks.get(id)?.get(shard);
+  }
+
+  /** The standing of `key`'s copy on `shard` (see CopyStanding). */
+  standing(id: string, key: GroupingKey, shard: string): CopyStanding {
+    const mark = this.mark(id, shard);
+    if (mark !== undefined) return mark;
+    return this.#lostHomesOf(id, key).includes(shard) ? 'home' : undefined;
   }
 
   /** Number of marked copies (a metric). */
@@ -46,31 +73,33 @@ export class CopyLedger {
 
   /** `shard` left the routing while unreachable; `ringBefore` still had it. */
   lose(shard: string, ringBefore: Ring): void {
-    if (!this.#lostHomes.has(shard)) this.#lostHomes.set(shard, ringBefore);
+    if (!this.#lostHomes.has(shard)) this.#lostHomes.set(shard, { ring: ringBefore, epoch: ++this.#epoch });
   }
 
   /** A group an override routed to `shard` lost its home with it. */
   loseGroup(id: string, shard: string): void {
-    this.#lostGroups.set(id, shard);
+    this.#lostGroups.set(id, { shard, epoch: ++this.#epoch });
   }
 
-  /** The round that read `shard` resolved its copies: it is no longer a lost home. */
-  found(shard: string): void {
-    this.#lostHomes.delete(shard);
-    for (const [id, s] of this.#lostGroups) if (s === shard) this.#lostGroups.delete(id);
+  /**
+   * A round that started at `epoch` read `shard` and resolved its copies: it
+   * is no longer a lost home, unless it was lost after that round began (the
+   * round may have read it just before it failed).
+   */
+  found(shard: string, epoch = Infinity): void {
+    const lost = this.#lostHomes.get(shard);
+    if (lost !== undefined && lost.epoch < epoch) this.#lostHomes.delete(shard);
+    for (const [id, g] of this.#lostGroups) if (g.shard === shard && g.epoch < epoch) this.#lostGroups.delete(id);
   }
 
   /** An acknowledged client write of `key` on `target`. */
   written(method: 'PUT' | 'POST' | 'DELETE', key: GroupingKey, id: string, target: string): void {
     this.resolved(id, target);
-    if (this.#lostHomes.size === 0 && this.#lostGroups.size === 0) return;
-    const homes = new Set<string>();
-    const byOverride = this.#lostGroups.get(id);
-    if (byOverride !== undefined) homes.add(byOverride);
-    if (this.#lostHomes.size > 0) {
-      const sk = shardKey(key);
-      for (const [shard, ring] of this.#lostHomes) if (ring.owner(sk) === shard) homes.add(shard);
-    }
+    // Lost homes of the group, and shards already marked for it (a later PUT or DELETE makes a base stale).
+    const homes = new Set(this.#lostHomes.size === 0 && this.#lostGroups.size === 0 ? [] : this.#lostHomesOf(id, key));
+    for (const shard of this.#marks.get(id)?.keys() ?? []) homes.add(shard);
+    if (method === 'DELETE') this.#lastHome.delete(id);
+    else this.#lastHome.set(id, target);
     for (const home of homes) {
       if (home === target) continue;
       if (method === 'POST') {
@@ -79,6 +108,12 @@ export class CopyLedger {
         this.#set(id, home, 'stale');
       }
     }
+  }
+
+  /** The rebalancer put the group's content on `shard` (a move, an adoption, a merge). */
+  movedTo(id: string, shard: string): void {
+    this.resolved(id, shard);
+    this.#lastHome.set(id, shard);
   }
 
   /** A DELETE of the group was acknowledged but could not be confirmed on `shard`. */
@@ -95,7 +130,8 @@ export class CopyLedger {
 
   /** `shard` left the configuration: whatever it held is out of reach for good. */
   forgetShard(shard: string): void {
-    this.found(shard);
+    this.found(shard, Infinity);
+    for (const [id, home] of this.#lastHome) if (home === shard) this.#lastHome.delete(id);
     for (const [id, m] of this.#marks) {
       m.delete(shard);
       if (m.size === 0) this.#marks.delete(id);
@@ -104,7 +140,7 @@ export class CopyLedger {
 
   /** Every shard the ledger remembers something about. */
   shards(): Set<string> {
-    const out = new Set<string>([...this.#lostHomes.keys(), ...this.#lostGroups.values()]);
+    const out = new Set<string>([...this.#lostHomes.keys(), ...[...this.#lostGroups.values()].map((g) => g.shard)]);
     for (const m of this.#marks.values()) for (const shard of m.keys()) out.add(shard);
     return out;
   }
@@ -113,6 +149,24 @@ export class CopyLedger {
   markedOn(shard: string): string[] {
     const out: string[] = [];
     for (const [id, m] of this.#marks) if (m.has(shard)) out.push(id);
+    return out;
+  }
+
+  /** Lost shards that may hold the group's last acknowledged content. */
+  lostHomesOf(id: string, key: GroupingKey): string[] {
+    if (this.#lostHomes.size === 0 && this.#lostGroups.size === 0) return [];
+    return this.#lostHomesOf(id, key);
+  }
+
+  #lostHomesOf(id: string, key: GroupingKey): string[] {
+    const known = this.#lastHome.get(id);
+    if (known !== undefined) return this.#lostHomes.has(known) || this.#lostGroups.get(id)?.shard === known ? [known] : [];
+    // A group this process never wrote: the ring that last had a lost shard is the best guess.
+    const out: string[] = [];
+    const byOverride = this.#lostGroups.get(id);
+    if (byOverride !== undefined) out.push(byOverride.shard);
+    const sk = shardKey(key);
+    for (const [shard, lost] of this.#lostHomes) if (lost.ring.owner(sk) === shard && !out.includes(shard)) out.push(shard);
     return out;
   }
 

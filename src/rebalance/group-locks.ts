@@ -83,11 +83,6 @@ export class GroupLocks {
     return this.#entries.get(id)?.exclusive === true;
   }
 
-  /** Whether the rebalancer holds `id` exclusively now (read-only; for the simulation's invariants). */
-  isExclusive(id: string): boolean {
-    return this.#entries.get(id)?.exclusive === true;
-  }
-
   /** Groups with a holder or waiter (for tests and metrics). */
   get size(): number {
     return this.#entries.size;

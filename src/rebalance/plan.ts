@@ -6,8 +6,10 @@
  *
  * Authority (docs/rebalancing.md): the copy on the group's *push target*
  * (its override holder, else its ring owner) is the group, because every
- * acknowledged write since the routing last pointed there went there. Push
- * times decide nothing while that copy exists. Every other copy is:
+ * acknowledged write since the routing last pointed there went there —
+ * unless the group's lost home is back and nothing was acknowledged since
+ * it failed: then the home's copy is the group and the target's a leftover.
+ * Push times decide nothing while such a copy exists. Every other copy is:
  * - `base` in the ledger: merged under the target's copy (POSTs since a failover);
  * - anything else: stale, deleted.
  * When the target holds no copy, the group lives only in copies elsewhere:
@@ -27,7 +29,7 @@ import { type Ring } from '../ring/ring.js';
 import { type ApiGroup } from '../upstream/metrics-api.js';
 import { pushTimeOf, readGroupingKey } from '../upstream/group-facts.js';
 import { pushTarget, type RoutingTable } from '../proxy/push-target.js';
-import { type CopyMark } from './copy-ledger.js';
+import { type CopyStanding } from './copy-ledger.js';
 
 /** What every reachable shard holds: target → its groups from /api/v1/metrics. */
 export type Snapshot = ReadonlyMap<string, readonly ApiGroup[]>;
@@ -74,7 +76,9 @@ export interface PlanInput {
   readonly routing: RoutingTable;
   readonly next: Pick<Ring, 'owner'>;
   readonly snapshot: Snapshot;
-  readonly mark: (id: string, shard: string) => CopyMark | undefined;
+  readonly standing: (id: string, key: GroupingKey, shard: string) => CopyStanding;
+  /** Lost shards that may hold the group's last acknowledged content (CopyLedger.lostHomesOf). */
+  readonly lostHomes?: (id: string, key: GroupingKey) => readonly string[];
   /** Whether a move of this copy already failed because it cannot be rendered (skip it). */
   readonly unmovable?: (id: string, holder: string, pushTime: number | undefined) => boolean;
 }
@@ -98,20 +102,25 @@ export function planRound(input: PlanInput): RoundPlan {
     const target = pushTarget(input.routing, key, id);
     if (target === undefined || !input.snapshot.has(target)) continue;
     const base = (c: Copy): ActionBase => ({ id, key, from: c.shard, pushTime: c.pushTime });
-    let holder: Copy | undefined = copies.get(target);
+    const standing = (c: Copy): ReturnType<PlanInput['standing']> => input.standing(id, key, c.shard);
+    // The group's lost home, when nothing was acknowledged since it failed, holds the group.
+    const home = [...copies.values()].filter((c) => c.shard !== target && standing(c) === 'home').sort(freshestFirst)[0];
+    let holder: Copy | undefined = home ?? copies.get(target);
     if (holder !== undefined) {
       for (const c of copies.values()) {
-        if (c.shard === target) continue;
-        if (input.mark(id, c.shard) === 'base') merges.push({ kind: 'merge', ...base(c), into: target });
+        if (c === holder) continue;
+        if (c.shard !== target && standing(c) === 'base' && holder.shard === target) merges.push({ kind: 'merge', ...base(c), into: target });
         else deletes.push({ kind: 'delete', ...base(c) });
       }
     } else {
       const live: Copy[] = [];
       for (const c of copies.values()) {
-        if (input.mark(id, c.shard) === 'stale') deletes.push({ kind: 'delete', ...base(c) });
+        if (standing(c) === 'stale') deletes.push({ kind: 'delete', ...base(c) });
         else live.push(c);
       }
       live.sort(freshestFirst);
+      // Its lost home is still away: it holds the group, so no stray is adopted meanwhile.
+      if ((input.lostHomes?.(id, key) ?? []).some((h) => !input.snapshot.has(h))) continue;
       holder = live[0];
       for (const c of live.slice(1)) deletes.push({ kind: 'delete', ...base(c) });
     }

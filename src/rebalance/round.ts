@@ -56,6 +56,8 @@ export interface RoundDeps {
   readonly publish: (ring: Ring, overrides: ReadonlyMap<string, string>) => void;
   /** Drops one override: the group now lives on its ring owner (or nowhere). */
   readonly settle: (groupId: string) => void;
+  /** The members a round should publish now: a round whose ring is no longer wanted stops before publishing it. */
+  readonly wanted: () => readonly string[];
 }
 
 export interface RoundResult {
@@ -70,6 +72,10 @@ export interface RoundResult {
   readonly remaining: ReadonlyMap<string, number>;
   /** Shards read in this round. */
   readonly read: readonly string[];
+  /** Shards with an action that failed or was skipped: what the ledger knows about them still matters. */
+  readonly unsettled: ReadonlySet<string>;
+  /** The ledger's epoch when the round began (see CopyLedger.found). */
+  readonly epoch: number;
 }
 
 /**
@@ -83,6 +89,7 @@ const batchSize = (storeSize: number): number => Math.max(MIN_BATCH, Math.ceil(s
 
 export async function runRound(deps: RoundDeps, next: Ring, sources: readonly string[]): Promise<RoundResult> {
   const failures: string[] = [];
+  const epoch = deps.ledger.epoch + 1;
   deps.journal.open();
   let published = false;
   try {
@@ -91,10 +98,12 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
       routing: deps.routing(),
       next,
       snapshot: new Map([...snapshot].map(([t, r]) => [t, r.groups])),
-      mark: (id, shard) => deps.ledger.mark(id, shard),
+      standing: (id, key, shard) => deps.ledger.standing(id, key, shard),
+      lostHomes: (id, key) => deps.ledger.lostHomesOf(id, key),
       unmovable: (id, holder, pushTime) => deps.unmovable.has(id, holder, pushTime),
     });
     const counts = { moved: 0, merged: 0, deleted: 0, skipped: 0 };
+    const unsettled = new Set<string>();
     const held = new Map([...snapshot].map(([t, r]) => [t, r.groups.length]));
     const removed = (target: string): void => void held.set(target, (held.get(target) ?? 1) - 1);
     const sizes = new Map([...snapshot].map(([t, r]) => [t, batchSize(r.groups.length)]));
@@ -108,12 +117,17 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
     const before: Array<DeleteAction | MergeAction> = [...plan.merges, ...plan.deletes];
     await inBatches(deps, sizes, before, failures, async (action, current) => {
       if (current === undefined) return void deps.ledger.resolved(action.id, action.from);
-      if (pushTimeOf(current) !== action.pushTime) return void counts.skipped++;
+      if (pushTimeOf(current) !== action.pushTime) {
+        counts.skipped++;
+        unsettled.add(action.from);
+        return;
+      }
       // A DELETE since the plan may have marked a base copy stale: then it is only deleted.
       if (action.kind === 'merge' && deps.ledger.mark(action.id, action.from) === 'base') {
         const top = (await deps.client.listGroups(action.into, deps.timeoutMs)).find((g) => idOf(g) === action.id);
         const merged = top === undefined ? current : layerGroup(current, top);
         await deps.client.push(action.into, 'PUT', upstreamPath(action.key), groupToExposition(merged), deps.timeoutMs);
+        deps.ledger.movedTo(action.id, action.into);
         counts.merged++;
       }
       await deps.client.delete(action.from, upstreamPath(action.key), deps.timeoutMs);
@@ -125,6 +139,12 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
     // 3. Publish: journal closed and ring published in one synchronous step.
     const recent = deps.journal.close();
     published = true;
+    if (deps.wanted().join(',') !== next.members.join(',')) {
+      // Membership changed while this round read and cleaned: its ring is out of date. The next round re-plans.
+      counts.skipped += plan.moves.length;
+      for (const shard of snapshot.keys()) unsettled.add(shard);
+      return result();
+    }
     const overrides = new Map<string, string>(plan.pinned);
     const moves: MoveAction[] = [];
     const planned = new Set<string>(plan.pinned.keys());
@@ -148,6 +168,12 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
     // 4. Moves.
     await inBatches(deps, sizes, moves, failures, async (move, current) => {
       if (current === undefined) return deps.settle(move.id);
+      if (!deps.wanted().includes(move.to)) {
+        // The owner left meanwhile: the group stays where it is, routed there, until the next round.
+        counts.skipped++;
+        unsettled.add(move.from);
+        return;
+      }
       if (deps.ledger.mark(move.id, move.from) === 'stale') {
         // A DELETE acknowledged since the plan could not reach this copy: it is not the group any more.
         deps.settle(move.id);
@@ -173,7 +199,7 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
         await deps.client.delete(move.to, path, deps.timeoutMs).then(() => deps.ledger.resolved(move.id, move.to), () => undefined);
         throw err;
       }
-      deps.ledger.resolved(move.id, move.to);
+      deps.ledger.movedTo(move.id, move.to);
       deps.settle(move.id);
       counts.moved++;
       removed(move.from);
@@ -187,13 +213,19 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
       }
     });
 
-    return {
-      groupsSeen: [...snapshot.values()].reduce((n, r) => n + r.groups.length, 0),
-      ...counts,
-      failures,
-      remaining: held,
-      read: [...snapshot.keys()],
-    };
+    return result();
+
+    function result(): RoundResult {
+      return {
+        groupsSeen: [...snapshot.values()].reduce((n, r) => n + r.groups.length, 0),
+        ...counts,
+        failures,
+        remaining: held,
+        read: [...snapshot.keys()],
+        epoch,
+        unsettled: new Set([...unsettled, ...failures.map((f) => f.slice(0, f.indexOf(': ')))]),
+      };
+    }
   } finally {
     if (!published) deps.journal.close();
   }

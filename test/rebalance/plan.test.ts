@@ -5,7 +5,7 @@ import { groupId, shardKey, type GroupingKey } from '../../src/groupingkey/group
 import { buildRing } from '../../src/ring/rendezvous-ring.js';
 import { type ApiGroup } from '../../src/upstream/metrics-api.js';
 import { planRound, type RoundPlan } from '../../src/rebalance/plan.js';
-import { type CopyMark } from '../../src/rebalance/copy-ledger.js';
+import { type CopyMark, type CopyStanding } from '../../src/rebalance/copy-ledger.js';
 import { type RoutingTable } from '../../src/proxy/push-target.js';
 
 /** A group as /api/v1/metrics lists it, with push_time_seconds = `pushTime`. */
@@ -37,7 +37,7 @@ interface Case {
   readonly target: string;
   readonly owner: string;
   readonly snapshot: Array<[string, ApiGroup[]]>;
-  readonly marks?: Record<string, CopyMark>;
+  readonly marks?: Record<string, CopyStanding>;
   readonly want: string[];
 }
 
@@ -73,6 +73,14 @@ const cases: Case[] = [
     want: ['merge S into T'],
   },
   {
+    name: 'the lost home is back and nothing was written since it failed: its copy wins over a leftover on the target',
+    target: 'T',
+    owner: 'O',
+    snapshot: [['T', [group(A, 900)]], ['H', [group(A, 100)]], ['O', []]],
+    marks: { H: 'home' },
+    want: ['delete T t=900', 'move H->O'],
+  },
+  {
     name: 'ring change: the group moves from its target to the next owner; a stale copy on the next owner goes first',
     target: 'T',
     owner: 'O',
@@ -94,7 +102,7 @@ for (const c of cases) {
       routing: routedTo(c.target),
       next: ownedBy(c.owner),
       snapshot: new Map(c.snapshot),
-      mark: (_id, shard) => c.marks?.[shard],
+      standing: (_id, _key, shard) => c.marks?.[shard],
     });
     assert.deepEqual(brief(plan), c.want);
   });
@@ -102,7 +110,7 @@ for (const c of cases) {
 
 test('plan: an override routes the group to its holder, which is then the authority', () => {
   const routing: RoutingTable = { ring: { members: ['O'], owner: () => 'O' }, overrides: new Map([[groupId(A), 'H']]) };
-  const plan = planRound({ routing, next: ownedBy('O'), snapshot: new Map([['H', [group(A, 1)]], ['O', [group(A, 5)]]]), mark: () => undefined });
+  const plan = planRound({ routing, next: ownedBy('O'), snapshot: new Map([['H', [group(A, 1)]], ['O', [group(A, 5)]]]), standing: () => undefined });
   assert.deepEqual(brief(plan), ['delete O t=5', 'move H->O']);
 });
 
@@ -111,7 +119,7 @@ test('plan: a copy that already failed to render stays pinned where it is instea
     routing: routedTo('T'),
     next: ownedBy('O'),
     snapshot: new Map([['T', [group(A, 7)]], ['O', []]]),
-    mark: () => undefined,
+    standing: () => undefined,
     unmovable: (_id, holder, pushTime) => holder === 'T' && pushTime === 7,
   });
   assert.deepEqual(brief(plan), ['pinned at T']);
@@ -134,7 +142,7 @@ test('plan invariants over random fleets, holdings and marks', () => {
       const markOf = new Map(marks.map(([key, shard, m]) => [`${groupId(key)}@${shard}`, m]));
       const routing: RoutingTable = { ring: buildRing(current), overrides: new Map() };
       const nextRing = buildRing(next);
-      const plan = planRound({ routing, next: nextRing, snapshot, mark: (id, shard) => markOf.get(`${id}@${shard}`) });
+      const plan = planRound({ routing, next: nextRing, snapshot, standing: (id, _key, shard) => markOf.get(`${id}@${shard}`) });
       const touched = new Map<string, string[]>();
       const touch = (id: string, what: string): void => void touched.set(id, [...(touched.get(id) ?? []), what]);
       for (const d of plan.deletes) {

@@ -98,7 +98,8 @@ export class SimNetwork {
         sched.after(this.#prng.int(0, 3), () => fail('ECONNREFUSED'));
         return;
       }
-      const arrival = Math.max(sched.now + this.#latency(fault === 'slow-request'), this.#lastArrival.get(target) ?? 0);
+      // Strictly after the previous arrival: events at one instant are ordered by a seeded draw.
+      const arrival = Math.max(sched.now + this.#latency(fault === 'slow-request'), (this.#lastArrival.get(target) ?? -1) + 0.001);
       this.#lastArrival.set(target, arrival);
       sched.at(arrival, () => {
         if (fault === 'lost-request') return fail('ECONNRESET');

@@ -19,6 +19,8 @@ import { pino } from 'pino';
 import { type Logger } from '../../src/telemetry/logger.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
 import { SimNetworkError } from './sim-network.js';
+import { Reloader } from '../../src/config/reloader.js';
+import { ConfigError, defaultConfig } from '../../src/config/load-config.js';
 
 export interface SutOptions {
   readonly clock: Clock;
@@ -102,7 +104,24 @@ export function buildSystem(o: SutOptions): SystemUnderTest {
   const router = new PushRouter({
     locks,
     routing: () => coordinator.routing(),
-    deleteOn: async (target, path) => void (await o.forward(target, 'DELETE', path, '')),
+    observer: coordinator,
+    deleteOn: async (target, path) => {
+      const status = await o.forward(target, 'DELETE', path, '');
+      if (status < 200 || status >= 300) throw new PushgatewayHttpError(target, status, 'delete fan-out');
+    },
+  });
+  // The real reload path: validated in full, then applied, one at a time.
+  // Target lists of the reloads asked for, in order: the reloader reads them one at a time.
+  const asked: Array<readonly string[]> = [];
+  const reloader = new Reloader({
+    file: 'simulation',
+    read: async () => ({ ...defaultConfig(), targets: asked.shift() ?? [] }),
+    validate: (next) => {
+      if (next.targets.length === 0) throw new ConfigError('no pushgateway targets configured');
+    },
+    apply: (next) => coordinator.setTargets(next.targets, o.health),
+    logger,
+    metrics,
   });
   const status = (t: string): ReturnType<typeof membership.statuses>[number] | undefined => membership.statuses().find((s) => s.target === t);
 
@@ -114,27 +133,36 @@ export function buildSystem(o: SutOptions): SystemUnderTest {
     },
     async push(method, key, body) {
       try {
-        await router.route(method, key, async (target, path) => {
+        const answer = await router.route(method, key, async (target, path) => {
           try {
-            return await o.forward(target, method, path, body);
+            return { statusCode: await o.forward(target, method, path, body) };
           } catch (err) {
             // As PushProxy: a shard that cannot be reached is re-checked at once.
             if (err instanceof SimNetworkError && err.code !== 'UND_ERR_HEADERS_TIMEOUT') void membership.checkNow(target);
             throw err;
           }
         });
-        return 'ack';
+        if (answer.statusCode >= 200 && answer.statusCode < 300) return 'ack';
+        return answer.statusCode >= 500 ? 'in-doubt' : 'rejected';
       } catch (err) {
         return outcomeOf(err);
       }
     },
     async reloadTargets(next) {
-      // Stand-in for the real reload (main.ts `reload`): an empty list is refused.
-      if (next.length === 0) return false;
-      await membership.setTargets(next, o.health);
-      return true;
+      asked.push(next);
+      return reloader.reload().then(
+        () => true,
+        () => false,
+      );
     },
-    drain: (target, on) => coordinator.drain(target, on) !== undefined,
+    drain(target, on) {
+      try {
+        return coordinator.drain(target, on) !== undefined;
+      } catch (err) {
+        if (err instanceof ShardgateError) return false;
+        throw err;
+      }
+    },
     checkAll: () => membership.checkAll(),
     routeOf(key) {
       const { ring, overrides } = coordinator.routing();
@@ -143,7 +171,7 @@ export function buildSystem(o: SutOptions): SystemUnderTest {
     ringOwner: (key) => coordinator.routing().ring.owner(shardKey(key)),
     publishedMembers: () => coordinator.routing().ring.members,
     overrideCount: () => coordinator.routing().overrides.size,
-    desiredMembers: () => membership.members(),
+    desiredMembers: () => coordinator.wantedMembers(),
     configured: () => membership.statuses().map((s) => s.target),
     discovery: () => coordinator.discovery().flatMap((g) => g.targets),
     drainState: (t) => coordinator.drainState(t)?.state ?? null,
