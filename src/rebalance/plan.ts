@@ -105,7 +105,9 @@ export function planRound(input: PlanInput): RoundPlan {
     const standing = (c: Copy): ReturnType<PlanInput['standing']> => input.standing(id, key, c.shard);
     // The group's lost home, when nothing was acknowledged since it failed, holds the group.
     const home = [...copies.values()].filter((c) => c.shard !== target && standing(c) === 'home').sort(freshestFirst)[0];
-    let holder: Copy | undefined = home ?? copies.get(target);
+    // A copy on the target that the ledger knows is stale (it returned with it) is not the group either.
+    const onTarget = copies.get(target);
+    let holder: Copy | undefined = home ?? (onTarget !== undefined && standing(onTarget) !== 'stale' ? onTarget : undefined);
     if (holder !== undefined) {
       for (const c of copies.values()) {
         if (c === holder) continue;
