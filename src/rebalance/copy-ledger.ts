@@ -25,6 +25,9 @@ import { type Ring } from '../ring/ring.js';
 
 export type CopyMark = 'stale' | 'base';
 
+/** Deleted groups remembered (about 100 bytes each); older deletes fall back to "adopt the freshest stray". */
+const TOMBSTONES = 100_000;
+
 /**
  * What a round needs to know about one copy: its mark, or `home` when it
  * sits on the group's lost home and nothing was acknowledged for the group
@@ -46,6 +49,12 @@ export class CopyLedger {
    * group lost on one shard is not at home on the next one that fails.
    */
   readonly #lastHome = new Map<string, string>();
+  /**
+   * Groups whose last acknowledged write was a DELETE (insertion order, the
+   * oldest forgotten first past TOMBSTONES): a copy found later is a ghost
+   * (a missed fan-out, an old persistence file), never adopted.
+   */
+  readonly #deleted = new Set<string>();
   #epoch = 0;
 
   /** Increases at every loss: a round that started at epoch E read a shard lost before E only if E > its loss. */
@@ -98,8 +107,15 @@ export class CopyLedger {
     // Lost homes of the group, and shards already marked for it (a later PUT or DELETE makes a base stale).
     const homes = new Set(this.#lostHomes.size === 0 && this.#lostGroups.size === 0 ? [] : this.#lostHomesOf(id, key));
     for (const shard of this.#marks.get(id)?.keys() ?? []) homes.add(shard);
-    if (method === 'DELETE') this.#lastHome.delete(id);
-    else this.#lastHome.set(id, target);
+    if (method === 'DELETE') {
+      this.#lastHome.delete(id);
+      this.#deleted.delete(id);
+      this.#deleted.add(id);
+      if (this.#deleted.size > TOMBSTONES) this.#deleted.delete(this.#deleted.values().next().value ?? '');
+    } else {
+      this.#lastHome.set(id, target);
+      this.#deleted.delete(id);
+    }
     for (const home of homes) {
       if (home === target) continue;
       if (method === 'POST') {
@@ -108,6 +124,11 @@ export class CopyLedger {
         this.#set(id, home, 'stale');
       }
     }
+  }
+
+  /** Whether the group's last acknowledged write through this process was a DELETE. */
+  deletedByClient(id: string): boolean {
+    return this.#deleted.has(id);
   }
 
   /** The rebalancer put the group's content on `shard` (a move, an adoption, a merge). */

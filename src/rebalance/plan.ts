@@ -70,6 +70,8 @@ export interface RoundPlan {
   readonly moves: readonly MoveAction[];
   /** Groups that stay where they are although they are not on their next owner (unmovable): groupId → holder. */
   readonly pinned: ReadonlyMap<string, string>;
+  /** Shards holding copies of groups the plan could not decide (their target was not read). */
+  readonly undecided: ReadonlySet<string>;
 }
 
 export interface PlanInput {
@@ -77,6 +79,8 @@ export interface PlanInput {
   readonly next: Pick<Ring, 'owner'>;
   readonly snapshot: Snapshot;
   readonly standing: (id: string, key: GroupingKey, shard: string) => CopyStanding;
+  /** Whether a client deleted the group last (CopyLedger.deletedByClient): no copy of it is adopted. */
+  readonly deleted?: (id: string) => boolean;
   /** Lost shards that may hold the group's last acknowledged content (CopyLedger.lostHomesOf). */
   readonly lostHomes?: (id: string, key: GroupingKey) => readonly string[];
   /** Whether a move of this copy already failed because it cannot be rendered (skip it). */
@@ -94,20 +98,25 @@ export function planRound(input: PlanInput): RoundPlan {
   const merges: MergeAction[] = [];
   const moves: MoveAction[] = [];
   const pinned = new Map<string, string>();
+  const undecided = new Set<string>();
   const holdings = collectHoldings(input.snapshot);
   for (const id of [...holdings.keys()].sort(compareStrings)) {
     const holding = holdings.get(id);
     if (holding === undefined) continue;
     const { key, copies } = holding;
     const target = pushTarget(input.routing, key, id);
-    if (target === undefined || !input.snapshot.has(target)) continue;
+    if (target === undefined || !input.snapshot.has(target)) {
+      for (const c of copies.values()) undecided.add(c.shard);
+      continue;
+    }
     const base = (c: Copy): ActionBase => ({ id, key, from: c.shard, pushTime: c.pushTime });
     const standing = (c: Copy): ReturnType<PlanInput['standing']> => input.standing(id, key, c.shard);
     // The group's lost home, when nothing was acknowledged since it failed, holds the group.
     const home = [...copies.values()].filter((c) => c.shard !== target && standing(c) === 'home').sort(freshestFirst)[0];
     // A copy on the target that the ledger knows is stale (it returned with it) is not the group either.
     const onTarget = copies.get(target);
-    let holder: Copy | undefined = home ?? (onTarget !== undefined && standing(onTarget) !== 'stale' ? onTarget : undefined);
+    const ghosts = input.deleted?.(id) === true;
+    let holder: Copy | undefined = ghosts ? undefined : (home ?? (onTarget !== undefined && standing(onTarget) !== 'stale' ? onTarget : undefined));
     if (holder !== undefined) {
       for (const c of copies.values()) {
         if (c === holder) continue;
@@ -117,12 +126,15 @@ export function planRound(input: PlanInput): RoundPlan {
     } else {
       const live: Copy[] = [];
       for (const c of copies.values()) {
-        if (standing(c) === 'stale') deletes.push({ kind: 'delete', ...base(c) });
+        if (ghosts || standing(c) === 'stale') deletes.push({ kind: 'delete', ...base(c) });
         else live.push(c);
       }
       live.sort(freshestFirst);
       // Its lost home is still away: it holds the group, so no stray is adopted meanwhile.
-      if ((input.lostHomes?.(id, key) ?? []).some((h) => !input.snapshot.has(h))) continue;
+      if ((input.lostHomes?.(id, key) ?? []).some((h) => !input.snapshot.has(h))) {
+        for (const c of live) undecided.add(c.shard);
+        continue;
+      }
       holder = live[0];
       for (const c of live.slice(1)) deletes.push({ kind: 'delete', ...base(c) });
     }
@@ -135,7 +147,7 @@ export function planRound(input: PlanInput): RoundPlan {
     }
     moves.push({ kind: 'move', ...base(holder), to: owner });
   }
-  return { deletes, merges, moves, pinned };
+  return { deletes, merges, moves, pinned, undecided };
 }
 
 /** Groups by groupId, each with at most one copy per shard (the freshest, should a shard list one twice). */

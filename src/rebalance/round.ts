@@ -100,10 +100,11 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
       snapshot: new Map([...snapshot].map(([t, r]) => [t, r.groups])),
       standing: (id, key, shard) => deps.ledger.standing(id, key, shard),
       lostHomes: (id, key) => deps.ledger.lostHomesOf(id, key),
+      deleted: (id) => deps.ledger.deletedByClient(id),
       unmovable: (id, holder, pushTime) => deps.unmovable.has(id, holder, pushTime),
     });
     const counts = { moved: 0, merged: 0, deleted: 0, skipped: 0 };
-    const unsettled = new Set<string>();
+    const unsettled = new Set<string>(plan.undecided);
     const held = new Map([...snapshot].map(([t, r]) => [t, r.groups.length]));
     const removed = (target: string): void => void held.set(target, (held.get(target) ?? 1) - 1);
     const sizes = new Map([...snapshot].map(([t, r]) => [t, batchSize(r.groups.length)]));
@@ -174,7 +175,7 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
         unsettled.add(move.from);
         return;
       }
-      if (deps.ledger.mark(move.id, move.from) === 'stale') {
+      if (deps.ledger.mark(move.id, move.from) === 'stale' || deps.ledger.deletedByClient(move.id)) {
         // A DELETE acknowledged since the plan could not reach this copy: it is not the group any more.
         deps.settle(move.id);
         await deps.client.delete(move.from, upstreamPath(move.key), deps.timeoutMs);
