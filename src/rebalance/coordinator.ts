@@ -86,7 +86,11 @@ export class Coordinator {
               clock: deps.clock,
               onTwoCopies: (seconds) => deps.metrics.rebalanceTwoCopySeconds.observe(seconds),
               routing: () => this.#routing,
-              publish: (ring, overrides) => this.#publish(ring, new Map(overrides)),
+              publish: (ring, overrides, read) => {
+                // A member that leaves without having been read leaves its groups behind, like a failed one.
+                for (const m of this.#ring.members) if (!ring.members.includes(m) && !read.has(m)) this.#ledger.lose(m, this.#ring);
+                this.#publish(ring, new Map(overrides));
+              },
               settle: (id) => this.#settle(id),
               wanted: () => this.#wanted(),
             },

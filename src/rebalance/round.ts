@@ -52,8 +52,12 @@ export interface RoundDeps {
   readonly onTwoCopies: (seconds: number) => void;
   /** Where pushes go now. */
   readonly routing: () => RoutingTable;
-  /** Makes `ring` the routing, with `overrides` (groupId → holder) for groups not moved yet. */
-  readonly publish: (ring: Ring, overrides: ReadonlyMap<string, string>) => void;
+  /**
+   * Makes `ring` the routing, with `overrides` (groupId → holder) for groups
+   * not moved yet. `read`: the shards this round read (a member that leaves
+   * unread leaves its groups behind, as a failed one does).
+   */
+  readonly publish: (ring: Ring, overrides: ReadonlyMap<string, string>, read: ReadonlySet<string>) => void;
   /** Drops one override: the group now lives on its ring owner (or nowhere). */
   readonly settle: (groupId: string) => void;
   /** The members a round should publish now: a round whose ring is no longer wanted stops before publishing it. */
@@ -164,7 +168,7 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
       overrides.set(id, entry.target);
       moves.push({ kind: 'move', id, key: entry.key, from: entry.target, to: owner, pushTime: undefined });
     }
-    deps.publish(next, overrides);
+    deps.publish(next, overrides, new Set(snapshot.keys()));
 
     // 4. Moves.
     await inBatches(deps, sizes, moves, failures, async (move, current) => {
