@@ -173,6 +173,17 @@ export class CopyLedger {
     return out;
   }
 
+  /**
+   * The lost shard that holds the group's last acknowledged content, when
+   * this process knows it (it wrote or moved the group there) and nothing
+   * was acknowledged for the group since.
+   */
+  awayHome(id: string): string | undefined {
+    const known = this.#lastHome.get(id);
+    if (known === undefined || this.mark(id, known) !== undefined) return undefined;
+    return this.#lostHomes.has(known) || this.#lostGroups.get(id)?.shard === known ? known : undefined;
+  }
+
   /** Lost shards that may hold the group's last acknowledged content. */
   lostHomesOf(id: string, key: GroupingKey): string[] {
     if (this.#lostHomes.size === 0 && this.#lostGroups.size === 0) return [];

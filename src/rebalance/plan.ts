@@ -46,6 +46,8 @@ interface ActionBase {
 /** Delete the copy on `from`, if it is still the one read. */
 export interface DeleteAction extends ActionBase {
   readonly kind: 'delete';
+  /** A leftover while the group's home is away: deleted only if still nothing was written since (re-checked under the lock). */
+  readonly whileAway?: string;
 }
 
 /** Layer the copy on `into` (the push target) over the copy on `from`, write it to `into`, delete `from`. */
@@ -81,6 +83,8 @@ export interface PlanInput {
   readonly standing: (id: string, key: GroupingKey, shard: string) => CopyStanding;
   /** Whether a client deleted the group last (CopyLedger.deletedByClient): no copy of it is adopted. */
   readonly deleted?: (id: string) => boolean;
+  /** The lost home holding the group's content, nothing written since (CopyLedger.awayHome). */
+  readonly awayHome?: (id: string) => string | undefined;
   /** Lost shards that may hold the group's last acknowledged content (CopyLedger.lostHomesOf). */
   readonly lostHomes?: (id: string, key: GroupingKey) => readonly string[];
   /** Whether a move of this copy already failed because it cannot be rendered (skip it). */
@@ -116,6 +120,13 @@ export function planRound(input: PlanInput): RoundPlan {
     // A copy on the target that the ledger knows is stale (it returned with it) is not the group either.
     const onTarget = copies.get(target);
     const ghosts = input.deleted?.(id) === true;
+    const away = ghosts || home !== undefined ? undefined : input.awayHome?.(id);
+    if (away !== undefined && !input.snapshot.has(away)) {
+      // Its home is away with the group's content and nothing was written since: every copy here is a leftover,
+      // and must go before a POST lands on one of them.
+      for (const c of copies.values()) deletes.push({ kind: 'delete', ...base(c), whileAway: away });
+      continue;
+    }
     let holder: Copy | undefined = ghosts ? undefined : (home ?? (onTarget !== undefined && standing(onTarget) !== 'stale' ? onTarget : undefined));
     if (holder !== undefined) {
       for (const c of copies.values()) {

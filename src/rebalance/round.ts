@@ -105,6 +105,7 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
       standing: (id, key, shard) => deps.ledger.standing(id, key, shard),
       lostHomes: (id, key) => deps.ledger.lostHomesOf(id, key),
       deleted: (id) => deps.ledger.deletedByClient(id),
+      awayHome: (id) => deps.ledger.awayHome(id),
       unmovable: (id, holder, pushTime) => deps.unmovable.has(id, holder, pushTime),
     });
     const counts = { moved: 0, merged: 0, deleted: 0, skipped: 0 };
@@ -122,7 +123,8 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
     const before: Array<DeleteAction | MergeAction> = [...plan.merges, ...plan.deletes];
     await inBatches(deps, sizes, before, failures, async (action, current) => {
       if (current === undefined) return void deps.ledger.resolved(action.id, action.from);
-      if (pushTimeOf(current) !== action.pushTime) {
+      const stillAway = action.kind !== 'delete' || action.whileAway === undefined || deps.ledger.awayHome(action.id) === action.whileAway;
+      if (pushTimeOf(current) !== action.pushTime || !stillAway) {
         counts.skipped++;
         unsettled.add(action.from);
         return;
