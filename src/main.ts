@@ -162,7 +162,7 @@ async function main(argv: readonly string[]): Promise<number> {
       if (fleet === undefined && next.targets.length === 0) throw new ConfigError('no pushgateway targets configured');
     },
     apply: async (next) => {
-      for (const pools of allPools) pools.setTimeouts(next.upstream);
+      for (const pools of allPools) pools.reconfigure(next.upstream);
       mode = flags.mode ?? next.mode;
       coordinator.settings = next.rebalance;
       if (next.rebalance.enabled !== config.rebalance.enabled) logger.warn('rebalance.enabled changed: takes effect on restart');
