@@ -88,7 +88,9 @@ function renderShards(shards, counts) {
   document.querySelectorAll('#shards .admin').forEach((n) => { n.hidden = !adminApi; });
   body.replaceChildren(...shards.map((s) => {
     const state = shardState(s);
-    const held = state === 'active' ? counts[s.target] : (s.drain && s.drain.groups_remaining);
+    // A drain counts what is left; before its first count, and otherwise, the last read tells.
+    const remaining = s.drain ? s.drain.groups_remaining : null;
+    const held = state !== 'active' && remaining !== null && remaining !== undefined ? remaining : counts[s.target];
     const row = el('tr', { 'data-shard': s.target, className: s.health === 'down' ? 'down' : '' },
       el('td', { className: 'mono' }, s.target),
       el('td', { className: `health health-${s.health}` }, s.health),
