@@ -5,11 +5,10 @@
  * file, or a certificate that does not parse, stops start-up (or a reload)
  * with an error naming the key; a reload re-reads them all (rotation).
  */
-import { readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { type ConfigFile } from './schema.js';
 import { type UpstreamSettings, type UpstreamTls } from './config.js';
+import { readReferencedFile } from './referenced-file.js';
 
 type UpstreamFile = NonNullable<ConfigFile['upstream']>;
 type Security = Pick<UpstreamSettings, 'scheme' | 'tls' | 'authorization'>;
@@ -17,16 +16,8 @@ type Security = Pick<UpstreamSettings, 'scheme' | 'tls' | 'authorization'>;
 /** @param problems collects what is wrong; the result is meaningless when it grew. */
 export function upstreamSecurity(file: UpstreamFile | undefined, baseDir: string, problems: string[]): Security {
   const scheme = file?.scheme ?? 'http';
-  const read = (key: string, path: string | undefined): string | undefined => {
-    if (path === undefined) return undefined;
-    const full = isAbsolute(path) ? path : join(baseDir, path);
-    try {
-      return readFileSync(full, 'utf8');
-    } catch (err) {
-      problems.push(`upstream.${key}: cannot read ${full}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-      return undefined;
-    }
-  };
+  const read = (key: string, path: string | undefined): string | undefined =>
+    path === undefined ? undefined : readReferencedFile(baseDir, path, `upstream.${key}`, problems);
 
   let tls: UpstreamTls | undefined;
   const t = file?.tls_config;

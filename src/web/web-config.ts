@@ -5,12 +5,12 @@
  * file and the key: at start-up shardgate exits 1, on reload the old web
  * configuration stays in force.
  */
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname } from 'node:path';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../config/load-config.js';
+import { readReferencedFile } from '../config/referenced-file.js';
 import { ALLOWED_HEADERS, CURVES, TLS_VERSIONS, webConfigSchema, type WebConfigFile } from './web-config-schema.js';
 import { opensslCiphers } from './go-cipher-suites.js';
 import { isBcryptHash } from './basic-auth.js';
@@ -82,13 +82,7 @@ function tlsSettings(t: NonNullable<WebConfigFile['tls_server_config']> | undefi
   const read = (key: string, path: string | undefined, inline: string | undefined): string | undefined => {
     if (path !== undefined && path !== '' && inline !== undefined && inline !== '') problems.push(`tls_server_config: set ${key} or its inline form, not both`);
     if (path === undefined || path === '') return inline === '' ? undefined : inline;
-    const full = isAbsolute(path) ? path : join(baseDir, path);
-    try {
-      return readFileSync(full, 'utf8');
-    } catch (err) {
-      problems.push(`tls_server_config.${key}: cannot read ${full}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-      return undefined;
-    }
+    return readReferencedFile(baseDir, path, `tls_server_config.${key}`, problems);
   };
   const cert = read('cert_file', t.cert_file, t.cert);
   const key = read('key_file', t.key_file, t.key);
