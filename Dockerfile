@@ -12,7 +12,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund --loglevel=error
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json
+RUN npx tsc -p tsconfig.build.json && cp -R src/ui/assets dist/src/ui/assets
 
 # --- runtime: production dependencies and the compiled src/ only ----------
 FROM node:20-slim

@@ -20,6 +20,9 @@ if [ "$purpose" = test ]; then
   command -v go >/dev/null 2>&1 || need+=(golang-go)
   [ -d /usr/share/gocode/src/github.com/prometheus/client_golang/prometheus/push ] || need+=(golang-github-prometheus-client-golang-dev)
   command -v curl >/dev/null 2>&1 || need+=(curl)
+  # The status page test drives Debian's Chromium (puppeteer-core downloads no browser); the TLS tests make certificates with openssl.
+  [ -x /usr/bin/chromium ] || need+=(chromium)
+  command -v openssl >/dev/null 2>&1 || need+=(openssl)
 fi
 if [ "$purpose" = bench ]; then
   command -v nginx >/dev/null 2>&1 || need+=(nginx-light)

@@ -4,7 +4,6 @@
  * pieces together: membership → ring → proxy → HTTP server (and, with
  * `local`, the pushgateway fleet underneath).
  */
-import { createServer } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseFlags, splitListenAddress, USAGE, type Flags } from './cli/flags.js';
 import { loadConfigFile, defaultConfig, ConfigError } from './config/load-config.js';
@@ -27,6 +26,7 @@ import { LocalFleet } from './local/local-fleet.js';
 import { GroupLocks } from './rebalance/group-locks.js';
 import { Coordinator } from './rebalance/coordinator.js';
 import { Reloader } from './config/reloader.js';
+import { WebServer } from './web/web-server.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const SHUTDOWN_GRACE_MS = 30_000;
@@ -59,6 +59,13 @@ async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   for (const notice of config.notices) logger.warn({ file: flags.configFile }, notice);
+  let web: WebServer;
+  try {
+    web = await WebServer.load(flags.webConfigFile, logger.child({ component: 'web' }));
+  } catch (err) {
+    logger.error({ err: errorMessage(err) }, 'cannot load web configuration');
+    return 1;
+  }
 
   const metrics = new Metrics(VERSION);
   metrics.configReloadSuccess.set(1);
@@ -155,14 +162,20 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const connectionLimits = new ConnectionLimits(config.limits, metrics);
   let shuttingDown = false;
+  let applyWebConfig = (): void => undefined;
   const reloader = new Reloader({
     file: flags.configFile,
-    read: readConfig,
+    // The web config file is re-read and checked with the config file, and applied with it.
+    read: async () => {
+      const next = await readConfig();
+      applyWebConfig = await web.prepareReload();
+      return next;
+    },
     validate: (next) => {
       if (fleet === undefined && next.targets.length === 0) throw new ConfigError('no pushgateway targets configured');
     },
     apply: async (next) => {
-      for (const pools of allPools) pools.setTimeouts(next.upstream);
+      for (const pools of allPools) pools.reconfigure(next.upstream);
       mode = flags.mode ?? next.mode;
       coordinator.settings = next.rebalance;
       if (next.rebalance.enabled !== config.rebalance.enabled) logger.warn('rebalance.enabled changed: takes effect on restart');
@@ -172,6 +185,7 @@ async function main(argv: readonly string[]): Promise<number> {
       for (const pools of allPools) pools.retain(nextTargets);
       config = next;
       connectionLimits.settings = next.limits;
+      applyWebConfig();
       logger.info({ file: flags.configFile, targets: nextTargets.length, mode }, 'configuration reloaded');
     },
     logger,
@@ -179,7 +193,7 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   const reload = (): Promise<void> => reloader.reload();
 
-  const server = createServer(connectionLimits.guard(createRouter({
+  const server = web.createServer(connectionLimits.guard(web.handler(flags.routePrefix, createRouter({
       proxy,
       routing,
       discovery: () => coordinator.discovery(),
@@ -196,7 +210,7 @@ async function main(argv: readonly string[]): Promise<number> {
       shards: () => coordinator.shards(),
       drain: coordinator.rebalancing ? (t, on) => coordinator.drain(t, on) : undefined,
       shuttingDown: () => shuttingDown,
-    })),
+    }))),
   );
   connectionLimits.attach(server);
   server.on('clientError', answerClientError);

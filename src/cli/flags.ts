@@ -4,6 +4,7 @@
  * frozen value; a bad flag is an error that names it.
  */
 import { parseArgs } from 'node:util';
+import { computeRoutePrefix } from '../web/route-prefix.js';
 
 export type Command = 'serve' | 'local';
 
@@ -15,6 +16,11 @@ export interface Flags {
   readonly listenAddress: string | undefined;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   readonly logFormat: 'logfmt' | 'json';
+  /** --web.config.file: TLS, basic auth and headers (exporter-toolkit format). */
+  readonly webConfigFile: string | undefined;
+  readonly externalUrl: string | undefined;
+  /** Effective route prefix: "" or "/path" (from --web.route-prefix, else the external URL's path). */
+  readonly routePrefix: string;
   readonly enableAdminApi: boolean;
   readonly enableLifecycle: boolean;
   readonly sdFile: string | undefined;
@@ -40,6 +46,9 @@ export const USAGE = `usage: shardgate [local] [flags]
 flags:
   --config.file=PATH           configuration file (default shardgate.yml)
   --web.listen-address=ADDR    address to listen on (default :9292; overrides the file)
+  --web.config.file=PATH       TLS, basic auth and headers (exporter-toolkit web config format)
+  --web.external-url=URL       the URL shardgate is reachable under (its path is the default route prefix)
+  --web.route-prefix=PATH      prefix of every route (default: the path of --web.external-url)
   --web.enable-admin-api       enable PUT /api/v1/admin/wipe and the drain API
   --web.enable-lifecycle       enable POST /-/reload and /-/quit
   --mode=proxy|redirect        overrides the file's mode
@@ -63,6 +72,9 @@ export function parseFlags(argv: readonly string[]): Flags {
       options: {
         'config.file': { type: 'string' },
         'web.listen-address': { type: 'string' },
+        'web.config.file': { type: 'string' },
+        'web.external-url': { type: 'string' },
+        'web.route-prefix': { type: 'string' },
         'web.enable-admin-api': { type: 'boolean', default: false },
         'web.enable-lifecycle': { type: 'boolean', default: false },
         'sd.file': { type: 'string' },
@@ -93,6 +105,14 @@ export function parseFlags(argv: readonly string[]): Flags {
   if (listen !== undefined && !/^(\[[0-9a-fA-F:.]*\]|[A-Za-z0-9_.-]*):\d{1,5}$/.test(listen)) {
     throw new FlagError(`--web.listen-address: must be [host]:port, got ${JSON.stringify(listen)}`);
   }
+  let externalUrl: URL | undefined;
+  if (values['web.external-url'] !== undefined && values['web.external-url'] !== '') {
+    try {
+      externalUrl = new URL(values['web.external-url']);
+    } catch {
+      throw new FlagError(`--web.external-url: must be an absolute URL, got ${JSON.stringify(values['web.external-url'])}`);
+    }
+  }
   return Object.freeze({
     command: positionals[0] === 'local' ? 'local' : 'serve',
     configFile: values['config.file'] ?? 'shardgate.yml',
@@ -100,6 +120,9 @@ export function parseFlags(argv: readonly string[]): Flags {
     listenAddress: listen,
     logLevel,
     logFormat,
+    webConfigFile: values['web.config.file'],
+    externalUrl: externalUrl?.href,
+    routePrefix: computeRoutePrefix(values['web.route-prefix'], externalUrl),
     enableAdminApi: values['web.enable-admin-api'] ?? false,
     enableLifecycle: values['web.enable-lifecycle'] ?? false,
     sdFile: values['sd.file'],

@@ -10,7 +10,7 @@ export interface Config {
   /** host:port of every configured pushgateway, in file order, no duplicates. */
   readonly targets: readonly string[];
   readonly healthCheck: { readonly intervalMs: number; readonly timeoutMs: number; readonly fall: number; readonly rise: number };
-  readonly upstream: { readonly connectTimeoutMs: number; readonly responseTimeoutMs: number; readonly maxConnections: number };
+  readonly upstream: UpstreamSettings;
   readonly rebalance: { readonly enabled: boolean; readonly sweepIntervalMs: number; readonly concurrency: number; readonly maxMovesPerSecond: number };
   /**
    * Client-facing limits. maxBodyBytes bounds a push body (after gzip
@@ -23,6 +23,26 @@ export interface Config {
   readonly consulServer: { readonly addr: string; readonly serviceName: string } | undefined;
   /** Human-readable remarks about the file (legacy keys, ignored blocks), logged at load. */
   readonly notices: readonly string[];
+}
+
+export interface UpstreamSettings {
+  readonly connectTimeoutMs: number;
+  /** Time to wait for the response headers once the request is sent. */
+  readonly responseTimeoutMs: number;
+  readonly maxConnections: number;
+  readonly scheme: 'http' | 'https';
+  /** TLS towards the pushgateways (scheme https); PEM contents, read when the config is loaded. */
+  readonly tls: UpstreamTls | undefined;
+  /** `Basic …` header value sent with every upstream request, or undefined. */
+  readonly authorization: string | undefined;
+}
+
+export interface UpstreamTls {
+  readonly ca: string | undefined;
+  readonly cert: string | undefined;
+  readonly key: string | undefined;
+  readonly serverName: string | undefined;
+  readonly insecureSkipVerify: boolean;
 }
 
 export const DEFAULTS = {

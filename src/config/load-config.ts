@@ -3,10 +3,12 @@
  * naming its key, in a ConfigError; nothing half-valid is ever returned.
  */
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { type z } from 'zod';
 import { fileSchema, type ConfigFile } from './schema.js';
 import { type Config, DEFAULTS } from './config.js';
+import { upstreamSecurity } from './upstream-security.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -20,10 +22,11 @@ export async function loadConfigFile(path: string): Promise<Config> {
   } catch (err) {
     throw new ConfigError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
-  return parseConfig(text, path);
+  return parseConfig(text, path, dirname(path));
 }
 
-export function parseConfig(text: string, source = 'config'): Config {
+/** @param baseDir where relative file names in the config (certificates, password files) start. */
+export function parseConfig(text: string, source = 'config', baseDir = process.cwd()): Config {
   let raw: unknown;
   try {
     raw = parseYaml(text) ?? {};
@@ -33,10 +36,10 @@ export function parseConfig(text: string, source = 'config'): Config {
   }
   const parsed = fileSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(`${source}: ${formatIssues(parsed.error.issues)}`);
-  return build(parsed.data, source);
+  return build(parsed.data, source, baseDir);
 }
 
-function build(file: ConfigFile, source: string): Config {
+function build(file: ConfigFile, source: string, baseDir: string): Config {
   const notices: string[] = [];
   const problems: string[] = [];
   if (file.listen_address !== undefined && file.http_listen_addr !== undefined) {
@@ -62,6 +65,7 @@ function build(file: ConfigFile, source: string): Config {
   const up = { ...DEFAULTS.upstream, ...defined({ connectTimeoutMs: file.upstream?.connect_timeout, responseTimeoutMs: file.upstream?.response_timeout, maxConnections: file.upstream?.max_connections }) };
   if (up.connectTimeoutMs <= 0) problems.push('upstream.connect_timeout: must be greater than 0');
   if (up.responseTimeoutMs <= 0) problems.push('upstream.response_timeout: must be greater than 0');
+  const security = upstreamSecurity(file.upstream, baseDir, problems);
   const rb = { ...DEFAULTS.rebalance, ...defined({ enabled: file.rebalance?.enabled, sweepIntervalMs: file.rebalance?.sweep_interval, concurrency: file.rebalance?.concurrency, maxMovesPerSecond: file.rebalance?.max_moves_per_second }) };
   const limits = { ...DEFAULTS.limits, ...defined({ maxBodyBytes: file.limits?.max_body_size, maxConnections: file.limits?.max_connections, maxConnectionsPerIp: file.limits?.max_connections_per_ip }) };
   if (limits.maxBodyBytes <= 0) problems.push('limits.max_body_size: must be greater than 0');
@@ -71,7 +75,7 @@ function build(file: ConfigFile, source: string): Config {
     mode: file.mode ?? DEFAULTS.mode,
     targets,
     healthCheck: hc,
-    upstream: up,
+    upstream: { ...up, ...security },
     rebalance: rb,
     limits,
     consulServer,

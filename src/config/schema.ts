@@ -49,6 +49,24 @@ export const fileSchema = z.strictObject({
       connect_timeout: duration.optional(),
       response_timeout: duration.optional(),
       max_connections: z.number().int().min(1).max(1024).optional(),
+      // Towards the pushgateways, in Prometheus' own naming (scrape_config).
+      scheme: z.enum(['http', 'https']).optional(),
+      tls_config: z
+        .strictObject({
+          ca_file: z.string().min(1).optional(),
+          cert_file: z.string().min(1).optional(),
+          key_file: z.string().min(1).optional(),
+          server_name: z.string().min(1).optional(),
+          insecure_skip_verify: z.boolean().optional(),
+        })
+        .optional(),
+      basic_auth: z
+        .strictObject({
+          username: z.string().min(1),
+          password: z.string().optional(),
+          password_file: z.string().min(1).optional(),
+        })
+        .optional(),
     })
     .optional(),
   rebalance: z

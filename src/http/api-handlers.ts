@@ -39,7 +39,7 @@ export function handleStatus(ctx: HttpContext, res: ServerResponse): void {
       flags: ctx.flags,
       start_time: ctx.startTime.toISOString(),
       mode: routing.mode,
-      ring: { algorithm: 'rendezvous', members: routing.ring.members },
+      ring: { algorithm: 'rendezvous', members: routing.ring.members, pending_moves: routing.overrides.size },
       shards: ctx.shards(),
     },
   });
@@ -57,7 +57,9 @@ export async function handleMergedMetrics(ctx: HttpContext, res: ServerResponse)
     else warnings.push(`shard ${target} could not be read: ${errorMessage(r.reason)}`);
   });
   const merged = mergeGroups(reads);
-  sendJson(res, 200, warnings.length > 0 ? { status: 'success', data: merged.data, warnings } : { status: 'success', data: merged.data });
+  // Beside Pushgateway's shape (clients ignore extra keys): how many groups each shard read holds.
+  const groupCounts = Object.fromEntries(reads.map((r) => [r.target, r.groups.length]));
+  sendJson(res, 200, { status: 'success', data: merged.data, group_counts: groupCounts, ...(warnings.length > 0 ? { warnings } : {}) });
 }
 
 export async function handleWipe(ctx: HttpContext, req: IncomingMessage, res: ServerResponse): Promise<void> {

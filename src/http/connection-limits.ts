@@ -9,8 +9,9 @@
  * listens; `guard` wraps the request handler; settings may change at any
  * time and apply to new connections.
  */
-import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type Socket } from 'node:net';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
+import { type Server as NetServer, type Socket } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 import { ShardgateError, toHttpError } from './errors.js';
 import { sendText } from './respond.js';
 import { type Metrics } from '../telemetry/metrics.js';
@@ -68,8 +69,9 @@ export class ConnectionLimits {
     this.#metrics = metrics;
   }
 
-  attach(server: Server): void {
-    server.on('connection', (socket: Socket) => {
+  /** Over TLS, a connection counts once its handshake is done: that socket is the one requests carry. */
+  attach(server: NetServer): void {
+    server.on(server instanceof TlsServer ? 'secureConnection' : 'connection', (socket: Socket) => {
       const address = socket.remoteAddress ?? 'unknown';
       const refusal = this.#counter.admit(address, this.settings);
       if (refusal === undefined) {

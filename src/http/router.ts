@@ -11,6 +11,7 @@ import { pushTarget } from '../proxy/push-target.js';
 import { type HttpContext } from './http-context.js';
 import { ShardgateError, toHttpError } from './errors.js';
 import { sendJson, sendRedirect, sendText } from './respond.js';
+import { sendStaticAsset, sendStatusPage } from '../ui/status-page.js';
 import { handleMergedMetrics, handleSd, handleShards, handleStatus, handleWipe, requireAdmin } from './api-handlers.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -44,8 +45,11 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
   if (asciiLowerStartsWith(path, '/metrics/')) return pushPath(ctx, req, res, method, path, q === -1 ? undefined : query);
   // Go's ServeMux, in front of everything in Pushgateway: unclean paths get a 301.
   const redirect = serveMuxRedirect(percentDecodeBytes(path), q === -1 ? undefined : query, true);
-  if (redirect !== undefined) return sendRedirect(res, 301, redirect);
+  if (redirect !== undefined) return redirectTo(ctx, res, 301, redirect);
+  if (path.startsWith('/static/')) return allow(method, ['GET', 'HEAD'], () => sendStaticAsset(res, path.slice('/static/'.length)));
   switch (path) {
+    case '/':
+      return allow(method, ['GET', 'HEAD'], () => sendStatusPage(res));
     case '/metrics':
       return allow(method, ['GET', 'HEAD'], () => ownMetrics(ctx, res));
     case '/-/healthy':
@@ -74,11 +78,11 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
 }
 
 async function pushPath(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, method: string, path: string, query: string | undefined): Promise<void> {
-  if (!PUSH_METHODS.has(method) && method !== 'GET' && method !== 'HEAD') return otherMethod(res, path, query);
+  if (!PUSH_METHODS.has(method) && method !== 'GET' && method !== 'HEAD') return otherMethod(ctx, res, path, query);
   const r = routePushPath(path, query);
   if (r.kind === 'not-found') return sendText(res, 404, '404 page not found');
-  if (r.kind === 'redirect') return sendRedirect(res, r.status, r.location);
-  if (r.kind === 'fix') return PUSH_METHODS.has(method) ? sendRedirect(res, 307, r.location) : sendText(res, 404, '404 page not found');
+  if (r.kind === 'redirect') return redirectTo(ctx, res, r.status, r.location);
+  if (r.kind === 'fix') return PUSH_METHODS.has(method) ? redirectTo(ctx, res, 307, r.location) : sendText(res, 404, '404 page not found');
   switch (method) {
     case 'PUT':
     case 'POST':
@@ -107,16 +111,21 @@ const BAD_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
  * without push routes gets 405 on any path the pattern matches, valid key or
  * not, and 404 where only a fix-up would have matched.
  */
-function otherMethod(res: ServerResponse, path: string, query: string | undefined): void {
+function otherMethod(ctx: HttpContext, res: ServerResponse, path: string, query: string | undefined): void {
   let r: PushRoute | undefined;
   try {
     r = routePushPath(path, query);
   } catch {
     // A key Pushgateway would refuse still matched its route pattern.
   }
-  if (r?.kind === 'redirect') return sendRedirect(res, r.status, r.location);
+  if (r?.kind === 'redirect') return redirectTo(ctx, res, r.status, r.location);
   if (r === undefined || r.kind === 'key') throw new ShardgateError('SHARDGATE_METHOD_NOT_ALLOWED', 'Method Not Allowed');
   sendText(res, 404, '404 page not found');
+}
+
+/** Locations are paths from the root; under a route prefix (stripped before routing), they keep it. */
+function redirectTo(ctx: HttpContext, res: ServerResponse, status: number, location: string): void {
+  sendRedirect(res, status, ctx.flags.routePrefix + location);
 }
 
 function asciiLowerStartsWith(path: string, prefix: string): boolean {

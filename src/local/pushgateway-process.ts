@@ -28,6 +28,12 @@ export interface PushgatewayProcessOptions {
   readonly persistenceFile: string;
   /** Further flags; must not set --web.listen-address or --persistence.file. */
   readonly extraArgs?: readonly string[];
+  /**
+   * Whether the child answers its health check. Default: `GET http://host:port/-/healthy`
+   * answers 200; a pushgateway run with its own --web.config.file (TLS, basic
+   * auth) needs a probe that speaks it.
+   */
+  readonly healthProbe?: (target: string, signal: AbortSignal) => Promise<boolean>;
   /** How long `start()` waits for /-/healthy. Default 15 s. */
   readonly startTimeoutMs?: number;
   /** Used for the rare events only this class sees (SIGKILL escalation). */
@@ -196,6 +202,7 @@ export class PushgatewayProcess {
   async #healthy(deadline: number): Promise<boolean> {
     const budget = Math.max(1, Math.min(1000, deadline - Date.now()));
     try {
+      if (this.#opts.healthProbe) return await this.#opts.healthProbe(this.target, AbortSignal.timeout(budget));
       const res = await fetch(`http://${this.target}/-/healthy`, { signal: AbortSignal.timeout(budget) });
       await res.body?.cancel();
       return res.status === 200;

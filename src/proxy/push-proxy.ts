@@ -52,7 +52,7 @@ export class PushProxy {
       if (target === undefined) {
         throw new ShardgateError('SHARDGATE_NO_HEALTHY_SHARD', 'no healthy pushgateway available: every configured shard is down or none is configured');
       }
-      sendRedirect(res, 307, `http://${target}${upstreamPath(key)}`);
+      sendRedirect(res, 307, `${this.#deps.pools.origin(target)}${upstreamPath(key)}`);
       this.#deps.metrics.countRequest(method, '307', target);
       return;
     }

@@ -1,22 +1,24 @@
 /**
  * One undici Pool per pushgateway (keep-alive connections, bounded count,
- * connect and response timeouts). Pools are created on first use and closed
- * when their target leaves the configuration.
+ * connect and response timeouts, the upstream scheme and TLS options, and
+ * the upstream Authorization header). Pools are created on first use and
+ * closed when their target leaves the configuration or the settings change.
  *
  * Contract: `get` is cheap (a Map lookup) and safe to call on every request.
  */
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
+import { type UpstreamSettings } from '../config/config.js';
+import { withAuthorization } from './authorization.js';
 
-export interface UpstreamTimeouts {
-  readonly connectTimeoutMs: number;
-  /** Time to wait for the response headers once the request is sent. */
-  readonly responseTimeoutMs: number;
-  readonly maxConnections: number;
+interface Entry {
+  readonly pool: Pool;
+  /** The pool, with the Authorization interceptor when one is configured. */
+  readonly dispatcher: Dispatcher;
 }
 
 export class UpstreamPools {
-  readonly #pools = new Map<string, Pool>();
-  #timeouts: UpstreamTimeouts;
+  readonly #pools = new Map<string, Entry>();
+  #settings: UpstreamSettings;
 
   readonly #maxConnections: number | undefined;
 
@@ -24,34 +26,44 @@ export class UpstreamPools {
    * @param fixed.maxConnections a cap that holds whatever the configuration
    *   says (background and health-check pools stay small).
    */
-  constructor(timeouts: UpstreamTimeouts, fixed: { maxConnections?: number } = {}) {
+  constructor(settings: UpstreamSettings, fixed: { maxConnections?: number } = {}) {
     this.#maxConnections = fixed.maxConnections;
-    this.#timeouts = this.#withCap(timeouts);
+    this.#settings = this.#withCap(settings);
   }
 
-  get(target: string): Pool {
-    let pool = this.#pools.get(target);
-    if (!pool) {
-      const t = this.#timeouts;
-      pool = new Pool(`http://${target}`, {
-        connections: t.maxConnections,
-        connect: { timeout: t.connectTimeoutMs },
-        headersTimeout: t.responseTimeoutMs,
-        bodyTimeout: t.responseTimeoutMs,
+  get(target: string): Dispatcher {
+    let entry = this.#pools.get(target);
+    if (!entry) {
+      const s = this.#settings;
+      const pool = new Pool(this.origin(target), {
+        connections: s.maxConnections,
+        connect: {
+          timeout: s.connectTimeoutMs,
+          ...(s.tls === undefined
+            ? {}
+            : { ca: s.tls.ca, cert: s.tls.cert, key: s.tls.key, servername: s.tls.serverName, rejectUnauthorized: !s.tls.insecureSkipVerify }),
+        },
+        headersTimeout: s.responseTimeoutMs,
+        bodyTimeout: s.responseTimeoutMs,
         keepAliveTimeout: 4000,
         pipelining: 1,
       });
-      this.#pools.set(target, pool);
+      entry = { pool, dispatcher: s.authorization === undefined ? pool : pool.compose(withAuthorization(s.authorization)) };
+      this.#pools.set(target, entry);
     }
-    return pool;
+    return entry.dispatcher;
   }
 
-  /** Applies new timeouts: existing pools are drained and replaced lazily. */
-  setTimeouts(configured: UpstreamTimeouts): void {
-    const timeouts = this.#withCap(configured);
-    const t = this.#timeouts;
-    if (t.connectTimeoutMs === timeouts.connectTimeoutMs && t.responseTimeoutMs === timeouts.responseTimeoutMs && t.maxConnections === timeouts.maxConnections) return;
-    this.#timeouts = timeouts;
+  /** "http://host:port" or "https://host:port": where a redirect sends a client. */
+  origin(target: string): string {
+    return `${this.#settings.scheme}://${target}`;
+  }
+
+  /** Applies new settings: when they differ, existing pools are drained and replaced lazily. */
+  reconfigure(configured: UpstreamSettings): void {
+    const settings = this.#withCap(configured);
+    if (JSON.stringify(settings) === JSON.stringify(this.#settings)) return;
+    this.#settings = settings;
     for (const target of [...this.#pools.keys()]) this.#drop(target);
   }
 
@@ -62,19 +74,19 @@ export class UpstreamPools {
   }
 
   async close(): Promise<void> {
-    const pools = [...this.#pools.values()];
+    const entries = [...this.#pools.values()];
     this.#pools.clear();
-    await Promise.allSettled(pools.map((p) => p.close()));
+    await Promise.allSettled(entries.map((e) => e.pool.close()));
   }
 
-  #withCap(t: UpstreamTimeouts): UpstreamTimeouts {
-    return this.#maxConnections === undefined ? t : { ...t, maxConnections: this.#maxConnections };
+  #withCap(s: UpstreamSettings): UpstreamSettings {
+    return this.#maxConnections === undefined ? s : { ...s, maxConnections: this.#maxConnections };
   }
 
   #drop(target: string): void {
-    const pool = this.#pools.get(target);
+    const entry = this.#pools.get(target);
     this.#pools.delete(target);
     // close() lets in-flight requests finish; errors here have nowhere useful to go.
-    pool?.close().catch(() => undefined);
+    entry?.pool.close().catch(() => undefined);
   }
 }

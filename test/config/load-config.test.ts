@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseConfig, ConfigError } from '../../src/config/load-config.js';
 import { parseDuration } from '../../src/config/duration.js';
 
@@ -74,4 +77,32 @@ test('limits: Prometheus-style defaults, sizes in bytes or base-2 units, unknown
   fails('limits: { max_connections: 0 }', 'limits.max_connections');
   fails('limits: { max_connections_per_ip: -1 }', 'limits.max_connections_per_ip');
   fails('limits: { max_body: 1 }', 'limits.max_body: unknown key');
+});
+
+test('upstream TLS and basic auth: files read relative to the config file, the Authorization header built once', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'shardgate-cfg-'));
+  try {
+    await writeFile(join(dir, 'password'), 's3cret\n');
+    const cfg = parseConfig('upstream:\n  scheme: https\n  tls_config: { server_name: pg.internal, insecure_skip_verify: true }\n  basic_auth: { username: pusher, password_file: password }\n', 'test', dir);
+    assert.equal(cfg.upstream.scheme, 'https');
+    assert.deepEqual(cfg.upstream.tls, { ca: undefined, cert: undefined, key: undefined, serverName: 'pg.internal', insecureSkipVerify: true });
+    assert.equal(cfg.upstream.authorization, `Basic ${Buffer.from('pusher:s3cret').toString('base64')}`);
+    assert.equal(parseConfig('').upstream.scheme, 'http');
+    assert.equal(parseConfig('').upstream.authorization, undefined);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('bad upstream TLS and basic auth settings are refused, naming the key', () => {
+  const cases: Array<[string, RegExp]> = [
+    ['upstream: { tls_config: { insecure_skip_verify: true } }', /upstream\.tls_config: set upstream\.scheme: https/],
+    ['upstream: { scheme: https, tls_config: { ca_file: /nonexistent/ca.crt } }', /upstream\.tls_config\.ca_file: cannot read \/nonexistent\/ca\.crt: ENOENT/],
+    ['upstream: { scheme: https, tls_config: { cert_file: /etc/hostname } }', /cert_file and key_file go together/],
+    ['upstream: { basic_auth: { username: a, password: b, password_file: c } }', /set password or password_file, not both/],
+    ['upstream: { basic_auth: { password: b } }', /upstream\.basic_auth\.username/],
+    ['upstream: { scheme: ftp }', /upstream\.scheme/],
+    ['upstream: { tls_config: { ca: x } }', /upstream\.tls_config\.ca: unknown key/],
+  ];
+  for (const [yaml, message] of cases) assert.throws(() => parseConfig(yaml), (err: unknown) => err instanceof ConfigError && message.test(err.message), yaml);
 });

@@ -37,6 +37,8 @@ export interface TestPushgateway {
 
 export interface StartPushgatewayOptions {
   readonly extraArgs?: readonly string[];
+  /** For a pushgateway with its own --web.config.file: how to tell it is up. */
+  readonly healthProbe?: (target: string, signal: AbortSignal) => Promise<boolean>;
 }
 
 export async function startPushgateway(opts: StartPushgatewayOptions = {}): Promise<TestPushgateway> {
@@ -46,7 +48,7 @@ export async function startPushgateway(opts: StartPushgatewayOptions = {}): Prom
   const extraArgs = ['--web.enable-admin-api', ...(opts.extraArgs ?? [])];
   let port = 0;
   const spawnOne = (): PushgatewayProcess =>
-    new PushgatewayProcess({ binary, port, persistenceFile: dataFile, extraArgs });
+    new PushgatewayProcess({ binary, port, persistenceFile: dataFile, extraArgs, ...(opts.healthProbe ? { healthProbe: opts.healthProbe } : {}) });
 
   let proc: PushgatewayProcess;
   let stopped: Promise<void> | undefined;

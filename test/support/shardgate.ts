@@ -34,6 +34,12 @@ export interface Shardgate {
 
 export interface StartShardgateOptions {
   readonly config?: string;
+  /** Contents of a --web.config.file, written beside the config (relative paths start there). */
+  readonly webConfig?: string;
+  /** Serves https (the web config has tls_server_config): the url says so. */
+  readonly https?: boolean;
+  /** How to tell it answers (default: fetch of the url gives 200), e.g. with TLS client certs and credentials. */
+  readonly probe?: (url: string) => Promise<boolean>;
   readonly args?: readonly string[];
   /** Wait for /-/ready (at least one healthy shard) instead of /-/healthy. */
   readonly waitReady?: boolean;
@@ -43,10 +49,15 @@ export async function startShardgate(opts: StartShardgateOptions = {}): Promise<
   const dir = await mkdtemp(join(tmpdir(), 'shardgate-'));
   const configFile = join(dir, 'shardgate.yml');
   await writeFile(configFile, opts.config ?? '');
+  const webArgs: string[] = [];
+  if (opts.webConfig !== undefined) {
+    await writeFile(join(dir, 'web.yml'), opts.webConfig);
+    webArgs.push(`--web.config.file=${join(dir, 'web.yml')}`);
+  }
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
-    [MAIN, ...(opts.args ?? []), `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=debug'],
+    [MAIN, ...(opts.args ?? []), ...webArgs, `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=debug'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -55,7 +66,7 @@ export async function startShardgate(opts: StartShardgateOptions = {}): Promise<
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let done = false;
   void exited.then(() => (done = true));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.https ? 'https' : 'http'}://127.0.0.1:${port}`;
   const handle: Shardgate = {
     url,
     port,
@@ -80,7 +91,9 @@ export async function startShardgate(opts: StartShardgateOptions = {}): Promise<
     await waitFor(
       async () => {
         if (done) throw new Error(`shardgate exited early:\n${stderr}`);
-        const res = await fetch(`${url}${opts.waitReady ? '/-/ready' : '/-/healthy'}`).catch(() => undefined);
+        const probeUrl = `${url}${opts.waitReady ? '/-/ready' : '/-/healthy'}`;
+        if (opts.probe) return opts.probe(probeUrl).catch(() => false);
+        const res = await fetch(probeUrl).catch(() => undefined);
         return res?.status === 200;
       },
       { timeoutMs: 20_000, what: 'shardgate to answer' },
