@@ -146,8 +146,11 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
     // 3. Publish: journal closed and ring published in one synchronous step.
     const recent = deps.journal.close();
     published = true;
-    if (deps.wanted().join(',') !== next.members.join(',')) {
-      // Membership changed while this round read and cleaned: its ring is out of date. The next round re-plans.
+    const current = deps.routing().ring.members;
+    const unread = current.filter((m) => !snapshot.has(m));
+    if (deps.wanted().join(',') !== next.members.join(',') || (unread.length > 0 && current.join(',') !== next.members.join(','))) {
+      // Membership changed while this round read and cleaned, or a member whose groups the new ring would
+      // move could not be read (its groups would be routed away with no override): the next round re-plans.
       counts.skipped += plan.moves.length;
       for (const shard of snapshot.keys()) unsettled.add(shard);
       return result();
@@ -175,12 +178,6 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
     // 4. Moves.
     await inBatches(deps, sizes, moves, failures, async (move, current) => {
       if (current === undefined) return deps.settle(move.id);
-      if (!deps.wanted().includes(move.to)) {
-        // The owner left meanwhile: the group stays where it is, routed there, until the next round.
-        counts.skipped++;
-        unsettled.add(move.from);
-        return;
-      }
       if (deps.ledger.mark(move.id, move.from) === 'stale' || deps.ledger.deletedByClient(move.id)) {
         // A DELETE acknowledged since the plan could not reach this copy: it is not the group any more.
         deps.settle(move.id);
@@ -197,6 +194,12 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
         throw err;
       }
       await deps.limiter.take();
+      if (!deps.wanted().includes(move.to)) {
+        // The owner left meanwhile: the group stays where it is, routed there, until the next round.
+        counts.skipped++;
+        unsettled.add(move.from);
+        return;
+      }
       const path = upstreamPath(move.key);
       try {
         await deps.client.push(move.to, 'PUT', path, text, deps.timeoutMs);
@@ -205,6 +208,12 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
         deps.ledger.deleteMissed(move.id, move.to);
         await deps.client.delete(move.to, path, deps.timeoutMs).then(() => deps.ledger.resolved(move.id, move.to), () => undefined);
         throw err;
+      }
+      if (!deps.wanted().includes(move.to)) {
+        // The owner left while the copy was on its way: the source keeps the group (and its routing).
+        counts.skipped++;
+        unsettled.add(move.from);
+        return;
       }
       deps.ledger.movedTo(move.id, move.to);
       deps.settle(move.id);
