@@ -48,6 +48,10 @@ export interface DeleteAction extends ActionBase {
   readonly kind: 'delete';
   /** A leftover while the group's home is away: deleted only if still nothing was written since (re-checked under the lock). */
   readonly whileAway?: string;
+  /** A copy of a group its client deleted: deleted only if no write came since (re-checked under the lock). */
+  readonly ghost?: boolean;
+  /** Deleted because the ledger marks it stale: only if it still does (re-checked under the lock). */
+  readonly marked?: boolean;
 }
 
 /** Layer the copy on `into` (the push target) over the copy on `from`, write it to `into`, delete `from`. */
@@ -132,12 +136,13 @@ export function planRound(input: PlanInput): RoundPlan {
       for (const c of copies.values()) {
         if (c === holder) continue;
         if (c.shard !== target && standing(c) === 'base' && holder.shard === target) merges.push({ kind: 'merge', ...base(c), into: target });
-        else deletes.push({ kind: 'delete', ...base(c) });
+        else deletes.push({ kind: 'delete', ...base(c), ...(c.shard === target && home === undefined ? { marked: true } : {}) });
       }
     } else {
       const live: Copy[] = [];
       for (const c of copies.values()) {
-        if (ghosts || standing(c) === 'stale') deletes.push({ kind: 'delete', ...base(c) });
+        if (ghosts) deletes.push({ kind: 'delete', ...base(c), ghost: true });
+        else if (standing(c) === 'stale') deletes.push({ kind: 'delete', ...base(c), marked: true });
         else live.push(c);
       }
       live.sort(freshestFirst);

@@ -123,8 +123,11 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
     const before: Array<DeleteAction | MergeAction> = [...plan.merges, ...plan.deletes];
     await inBatches(deps, sizes, before, failures, async (action, current) => {
       if (current === undefined) return void deps.ledger.resolved(action.id, action.from);
+      // Reasons learnt from acknowledged writes are re-checked now that no write of the group is in flight.
       const stillAway = action.kind !== 'delete' || action.whileAway === undefined || deps.ledger.awayHome(action.id) === action.whileAway;
-      if (pushTimeOf(current) !== action.pushTime || !stillAway) {
+      const stillDeleted = action.kind !== 'delete' || action.ghost !== true || deps.ledger.deletedByClient(action.id);
+      const stillMarked = action.kind !== 'delete' || action.marked !== true || deps.ledger.mark(action.id, action.from) === 'stale';
+      if (pushTimeOf(current) !== action.pushTime || !stillAway || !stillDeleted || !stillMarked) {
         counts.skipped++;
         unsettled.add(action.from);
         return;
