@@ -112,7 +112,8 @@ export function planRound(input: PlanInput): RoundPlan {
     const holding = holdings.get(id);
     if (holding === undefined) continue;
     const { key, copies } = holding;
-    const target = pushTarget(input.routing, key, id);
+    // With no push target (the ring was empty), the group goes where the next ring puts it.
+    const target = pushTarget(input.routing, key, id) ?? input.next.owner(shardKey(key));
     if (target === undefined || !input.snapshot.has(target)) {
       for (const c of copies.values()) undecided.add(c.shard);
       continue;
