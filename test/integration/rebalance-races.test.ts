@@ -13,9 +13,8 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startPushgateways, type TestPushgateway } from '../support/pushgateway.js';
 import { startShardgate, type Shardgate } from '../support/shardgate.js';
-import { groupsOn, sampleValue, familyNames } from '../support/pushgateway-api.js';
+import { copiesOfJob, groupsOn, sampleValue, familyNames } from '../support/pushgateway-api.js';
 import { waitFor } from '../support/wait-for.js';
-import { type ApiGroup } from '../../src/upstream/metrics-api.js';
 
 const live: Array<{ stop(): Promise<void> }> = [];
 after(async () => {
@@ -24,19 +23,6 @@ after(async () => {
 
 const cfg = (pgs: readonly TestPushgateway[], extra = ''): string =>
   `targets: [${pgs.map((p) => `"${p.target}"`).join(', ')}]\nhealth_check: { interval: 200ms, timeout: 500ms, fall: 2, rise: 2 }\n${extra}`;
-
-/** Every copy of every group of `job` on `pgs`, by instance label. */
-async function copiesOf(pgs: readonly TestPushgateway[], job: string): Promise<Map<string, Array<{ target: string; group: ApiGroup }>>> {
-  const out = new Map<string, Array<{ target: string; group: ApiGroup }>>();
-  for (const pg of pgs) {
-    for (const g of await groupsOn(pg.url)) {
-      if (g.labels['job'] !== job) continue;
-      const inst = g.labels['instance'] ?? '';
-      out.set(inst, [...(out.get(inst) ?? []), { target: pg.target, group: g }]);
-    }
-  }
-  return out;
-}
 
 async function ownerOf(sg: Shardgate, job: string, instance: string): Promise<string> {
   return ((await (await fetch(`${sg.url}/metrics/job/${job}/instance/${instance}`)).json()) as { owner: string }).owner;
@@ -70,7 +56,7 @@ test('a group on its owner and on two other shards: pushes during the sweep all 
     assert.deepEqual(new Set(answers), new Set([200]), `round ${round}`);
   }
   await waitFor(async () => {
-    const copies = await copiesOf(pgs, 'multi');
+    const copies = await copiesOfJob(pgs, 'multi');
     for (let i = 0; i < N; i++) {
       const c = copies.get(`i${i}`) ?? [];
       if (c.length !== 1 || c[0]?.target !== (await ownerOf(sg, 'multi', `i${i}`)) || sampleValue(c[0]?.group, 'v') !== '6') return false;
@@ -118,7 +104,7 @@ test('groups first POSTed while a shard joins keep every family (9,000 groups st
     const metrics = await (await fetch(`${sg.url}/metrics`)).text();
     return shards.data.every((s) => s.in_ring) && /shardgate_rebalance_pending_moves 0\b/.test(metrics) && /shardgate_rebalance_in_progress 0\b/.test(metrics);
   }, { timeoutMs: 120_000, what: 'the fourth shard to join and every move to finish' });
-  const copies = await copiesOf(pgs, 'posted');
+  const copies = await copiesOfJob(pgs, 'posted');
   const broken: string[] = [];
   for (let i = 0; i < M; i++) {
     const c = copies.get(`p${i}`) ?? [];
@@ -148,10 +134,10 @@ test('a write a paused pushgateway applies after its caller gave up never beats 
   }
   // The resumed pushgateway applies v2 now, with a newer push time than v3's.
   await waitFor(async () => {
-    const copies = (await copiesOf(pgs, 'indoubt')).get('x') ?? [];
+    const copies = (await copiesOfJob(pgs, 'indoubt')).get('x') ?? [];
     const owner = ((await (await fetch(`${sg.url}${path}`)).json()) as { owner: string }).owner;
     return copies.length === 1 && copies[0]?.target === owner && owner === paused.target;
   }, { timeoutMs: 30_000, what: 'the resumed shard to be re-admitted and the group to settle on it' });
-  const [only] = (await copiesOf(pgs, 'indoubt')).get('x') ?? [];
+  const [only] = (await copiesOfJob(pgs, 'indoubt')).get('x') ?? [];
   assert.equal(sampleValue(only?.group, 'v'), '3', 'the acknowledged v3 survives');
 });

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { startPushgateways, type TestPushgateway } from '../support/pushgateway.js';
 import { startShardgate, type Shardgate } from '../support/shardgate.js';
-import { groupsOn, sampleValue } from '../support/pushgateway-api.js';
+import { copiesOfJob, groupsOn, sampleValue } from '../support/pushgateway-api.js';
 import { waitFor } from '../support/wait-for.js';
-import { type ApiGroup, familiesOf } from '../../src/upstream/metrics-api.js';
+import { familiesOf } from '../../src/upstream/metrics-api.js';
 
 const live: Array<{ stop(): Promise<void> }> = [];
 after(async () => {
@@ -27,22 +27,9 @@ async function ownerOf(sg: Shardgate, path: string): Promise<string> {
   return ((await (await fetch(`${sg.url}${path}`)).json()) as { owner: string }).owner;
 }
 
-/** Where every group of `job` lives, by instance label → [targets]. */
-async function layout(pgs: TestPushgateway[], job: string): Promise<Map<string, Array<{ target: string; group: ApiGroup }>>> {
-  const out = new Map<string, Array<{ target: string; group: ApiGroup }>>();
-  for (const pg of pgs) {
-    for (const g of await groupsOn(pg.url)) {
-      if (g.labels['job'] !== job) continue;
-      const inst = g.labels['instance'] ?? '';
-      out.set(inst, [...(out.get(inst) ?? []), { target: pg.target, group: g }]);
-    }
-  }
-  return out;
-}
-
 /** True when each of `n` groups is on exactly one shard, its owner, with value `expect(i)`. */
 async function settled(sg: Shardgate, pgs: TestPushgateway[], job: string, n: number, expect: (i: number) => string): Promise<boolean> {
-  const where = await layout(pgs, job);
+  const where = await copiesOfJob(pgs, job);
   if (where.size !== n) return false;
   for (let i = 0; i < n; i++) {
     const copies = where.get(`i${i}`) ?? [];
@@ -90,7 +77,7 @@ test('a shard added by reload receives exactly its groups, losslessly, while pus
   await waitFor(() => settled(sg, pgs, 'join', N, (i) => (i % 7 === 0 ? String(last) : '1')), { timeoutMs: 30_000, what: 'every group once, on its owner, with its last value' });
 
   // The histogram came across whole.
-  const where = await layout(pgs, 'join');
+  const where = await copiesOfJob(pgs, 'join');
   const moved = [...where.values()].map((copies) => copies[0]).find((copy) => copy?.target === c.target);
   assert.ok(moved, 'some group moved to the new shard');
   const hist = familiesOf(moved.group).find(([name]) => name === 'work_seconds')?.[1];

@@ -7,6 +7,19 @@ export async function groupsOn(url: string): Promise<ApiGroup[]> {
   return body.data;
 }
 
+/** Every copy of every group of `job` on the pushgateways at `targets`, by instance label. */
+export async function copiesOfJob(targets: ReadonlyArray<{ readonly target: string; readonly url: string }>, job: string): Promise<Map<string, Array<{ target: string; group: ApiGroup }>>> {
+  const out = new Map<string, Array<{ target: string; group: ApiGroup }>>();
+  for (const pg of targets) {
+    for (const g of await groupsOn(pg.url)) {
+      if (g.labels['job'] !== job) continue;
+      const inst = g.labels['instance'] ?? '';
+      out.set(inst, [...(out.get(inst) ?? []), { target: pg.target, group: g }]);
+    }
+  }
+  return out;
+}
+
 /** Groups on `url` whose grouping labels equal `labels` exactly. */
 export async function findGroup(url: string, labels: Record<string, string>): Promise<ApiGroup | undefined> {
   const want = JSON.stringify(sorted(labels));
