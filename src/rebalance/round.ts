@@ -20,15 +20,13 @@
  * written keeps its data and the round reports it. A group that cannot be
  * rendered for a move stays where it is, routed there, and is reported.
  */
-import { type ApiGroup } from '../upstream/metrics-api.js';
 import { type ShardClient } from '../upstream/shard-client.js';
-import { errorMessage } from '../upstream/upstream-error.js';
-import { groupId, shardKey } from '../groupingkey/grouping-key.js';
+import { shardKey } from '../groupingkey/grouping-key.js';
 import { upstreamPath } from '../groupingkey/upstream-path.js';
 import { type Ring } from '../ring/ring.js';
 import { type RoutingTable } from '../proxy/push-target.js';
-import { pushTimeOf, readGroupingKey } from '../upstream/group-facts.js';
-import { planRound, type DeleteAction, type MergeAction, type MoveAction, type RebalanceAction } from './plan.js';
+import { pushTimeOf } from '../upstream/group-facts.js';
+import { planRound, type DeleteAction, type MergeAction, type MoveAction } from './plan.js';
 import { groupToExposition, UnrenderableGroupError } from './exposition.js';
 import { layerGroup } from './layer-group.js';
 import { type GroupLocks } from './group-locks.js';
@@ -37,6 +35,7 @@ import { type CopyLedger } from './copy-ledger.js';
 import { type WriteJournal } from './write-journal.js';
 import { type UnmovableGroups } from './unmovable-groups.js';
 import { type Clock } from '../time/clock.js';
+import { batchSize, idOf, inBatches, readAll } from './shard-batches.js';
 
 export interface RoundDeps {
   readonly client: ShardClient;
@@ -82,14 +81,6 @@ export interface RoundResult {
   readonly epoch: number;
 }
 
-/**
- * Actions per batch: each batch re-reads its source's whole store, so a
- * batch covers at least a tenth of that store (at most ~10 re-reads per
- * source and round) and at least 100 actions. Pushes to a batch's groups
- * wait while it runs, so batches are not made larger than that.
- */
-const MIN_BATCH = 100;
-const batchSize = (storeSize: number): number => Math.max(MIN_BATCH, Math.ceil(storeSize / 10));
 
 export async function runRound(deps: RoundDeps, next: Ring, sources: readonly string[]): Promise<RoundResult> {
   const failures: string[] = [];
@@ -250,87 +241,3 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
   }
 }
 
-/**
- * Runs `act` for every action, batched per source shard: lock the batch's
- * groups, re-read the source once, then act on each group's current copy
- * there (undefined when it is gone). Batches of different sources run
- * concurrently up to `deps.concurrency`. Each action fails on its own.
- */
-async function inBatches<A extends RebalanceAction>(
-  deps: RoundDeps,
-  batchSizes: ReadonlyMap<string, number>,
-  actions: readonly A[],
-  failures: string[],
-  act: (action: A, current: ApiGroup | undefined) => Promise<void>,
-): Promise<void> {
-  const batches: A[][] = [];
-  const bySource = new Map<string, A[]>();
-  for (const a of actions) {
-    const list = bySource.get(a.from);
-    if (list === undefined) bySource.set(a.from, [a]);
-    else list.push(a);
-  }
-  for (const [source, list] of bySource) {
-    const size = batchSizes.get(source) ?? MIN_BATCH;
-    for (let i = 0; i < list.length; i += size) batches.push(list.slice(i, i + size));
-  }
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let batch = batches[next++]; batch !== undefined; batch = batches[next++]) {
-      const source = batch[0]?.from ?? '';
-      const todo = batch;
-      try {
-        await deps.locks.withExclusive(
-          todo.map((a) => a.id),
-          async () => {
-            const current = indexed(await deps.client.listGroups(source, deps.timeoutMs));
-            for (const action of todo) {
-              try {
-                await act(action, current.byId.get(action.id));
-              } catch (err) {
-                failures.push(`${source}: ${action.kind} ${JSON.stringify(action.key)}: ${errorMessage(err)}`);
-              }
-            }
-          },
-        );
-      } catch (err) {
-        failures.push(`${source}: cannot read: ${errorMessage(err)}`);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(deps.concurrency, batches.length)) }, worker));
-}
-
-/** One shard's groups as read, indexed by groupId. */
-interface ShardContents {
-  readonly groups: readonly ApiGroup[];
-  readonly byId: ReadonlyMap<string, ApiGroup>;
-}
-
-async function readAll(deps: RoundDeps, targets: readonly string[], failures: string[]): Promise<Map<string, ShardContents>> {
-  const out = new Map<string, ShardContents>();
-  await Promise.all(
-    targets.map(async (t) => {
-      try {
-        out.set(t, indexed(await deps.client.listGroups(t, deps.timeoutMs)));
-      } catch (err) {
-        failures.push(`${t}: cannot read: ${errorMessage(err)}`);
-      }
-    }),
-  );
-  return out;
-}
-
-function idOf(group: ApiGroup): string | undefined {
-  const key = readGroupingKey(group);
-  return key === undefined ? undefined : groupId(key);
-}
-
-function indexed(groups: readonly ApiGroup[]): ShardContents {
-  const byId = new Map<string, ApiGroup>();
-  for (const g of groups) {
-    const id = idOf(g);
-    if (id !== undefined) byId.set(id, g);
-  }
-  return { groups, byId };
-}
