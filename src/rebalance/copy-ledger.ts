@@ -107,6 +107,8 @@ export class CopyLedger {
     // Lost homes of the group, and shards already marked for it (a later PUT or DELETE makes a base stale).
     const homes = new Set(this.#lostHomes.size === 0 && this.#lostGroups.size === 0 ? [] : this.#lostHomesOf(id, key));
     for (const shard of this.#marks.get(id)?.keys() ?? []) homes.add(shard);
+    // A group its client deleted before: whatever a lost home kept predates the delete.
+    const recreated = this.#deleted.has(id);
     if (method === 'DELETE') {
       this.#lastHome.delete(id);
       this.#deleted.delete(id);
@@ -118,7 +120,7 @@ export class CopyLedger {
     }
     for (const home of homes) {
       if (home === target) continue;
-      if (method === 'POST') {
+      if (method === 'POST' && !recreated) {
         if (this.mark(id, home) === undefined) this.#set(id, home, 'base');
       } else {
         this.#set(id, home, 'stale');
