@@ -54,7 +54,7 @@ export interface DeleteAction extends ActionBase {
   readonly marked?: boolean;
 }
 
-/** Layer the copy on `into` (the push target) over the copy on `from`, write it to `into`, delete `from`. */
+/** Layer the copy on `into` (the group's holder: the push target, or its returned home) over the copy on `from`, write it to `into`, delete `from`. */
 export interface MergeAction extends ActionBase {
   readonly kind: 'merge';
   readonly into: string;
@@ -129,14 +129,18 @@ export function planRound(input: PlanInput): RoundPlan {
     if (away !== undefined && !input.snapshot.has(away)) {
       // Its home is away with the group's content and nothing was written since: every copy here is a leftover,
       // and must go before a POST lands on one of them.
-      for (const c of copies.values()) deletes.push({ kind: 'delete', ...base(c), whileAway: away });
+      for (const c of copies.values()) {
+        // A base copy waits for the home: the POSTed families are laid over it when it returns.
+        if (standing(c) === 'base') undecided.add(c.shard);
+        else deletes.push({ kind: 'delete', ...base(c), whileAway: away });
+      }
       continue;
     }
     let holder: Copy | undefined = ghosts ? undefined : (home ?? (onTarget !== undefined && standing(onTarget) !== 'stale' ? onTarget : undefined));
     if (holder !== undefined) {
       for (const c of copies.values()) {
         if (c === holder) continue;
-        if (c.shard !== target && standing(c) === 'base' && holder.shard === target) merges.push({ kind: 'merge', ...base(c), into: target });
+        if (c.shard !== target && standing(c) === 'base') merges.push({ kind: 'merge', ...base(c), into: holder.shard });
         else deletes.push({ kind: 'delete', ...base(c), ...(c.shard === target && home === undefined ? { marked: true } : {}) });
       }
     } else {
