@@ -106,6 +106,9 @@ export class CopyLedger {
     this.resolved(id, target);
     // Lost homes of the group, and shards already marked for it (a later PUT or DELETE makes a base stale).
     const homes = new Set(this.#lostHomes.size === 0 && this.#lostGroups.size === 0 ? [] : this.#lostHomesOf(id, key));
+    // The routing left the group's last home without a move (a failover, a shard that died outside the ring).
+    const previous = this.#lastHome.get(id);
+    if (previous !== undefined) homes.add(previous);
     for (const shard of this.#marks.get(id)?.keys() ?? []) homes.add(shard);
     // A group its client deleted before: whatever a lost home kept predates the delete.
     const recreated = this.#deleted.has(id);
@@ -126,6 +129,11 @@ export class CopyLedger {
         this.#set(id, home, 'stale');
       }
     }
+  }
+
+  /** Where this process last put the group's acknowledged content (a client write or a move). */
+  lastHome(id: string): string | undefined {
+    return this.#lastHome.get(id);
   }
 
   /** Whether the group's last acknowledged write through this process was a DELETE. */
@@ -176,15 +184,16 @@ export class CopyLedger {
   }
 
   /**
-   * The lost shard that holds the group's last acknowledged content, when
-   * this process knows it (it wrote or moved the group there) and nothing
-   * was acknowledged for the group since.
+   * The shard that holds the group's last acknowledged content, when this
+   * process knows it (it wrote or moved the group there) and nothing marks
+   * that copy since. When it is not where pushes go now, the routing moved
+   * away without a move: that copy is still the group.
    */
   awayHome(id: string): string | undefined {
     const known = this.#lastHome.get(id);
-    if (known === undefined || this.mark(id, known) !== undefined) return undefined;
-    return this.#lostHomes.has(known) || this.#lostGroups.get(id)?.shard === known ? known : undefined;
+    return known === undefined || this.mark(id, known) !== undefined ? undefined : known;
   }
+
 
   /** Lost shards that may hold the group's last acknowledged content. */
   lostHomesOf(id: string, key: GroupingKey): string[] {

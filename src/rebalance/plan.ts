@@ -87,6 +87,8 @@ export interface PlanInput {
   readonly standing: (id: string, key: GroupingKey, shard: string) => CopyStanding;
   /** Whether a client deleted the group last (CopyLedger.deletedByClient): no copy of it is adopted. */
   readonly deleted?: (id: string) => boolean;
+  /** Where the group's last acknowledged content was put (CopyLedger.lastHome). */
+  readonly lastHome?: (id: string) => string | undefined;
   /** The lost home holding the group's content, nothing written since (CopyLedger.awayHome). */
   readonly awayHome?: (id: string) => string | undefined;
   /** Lost shards that may hold the group's last acknowledged content (CopyLedger.lostHomesOf). */
@@ -112,8 +114,10 @@ export function planRound(input: PlanInput): RoundPlan {
     const holding = holdings.get(id);
     if (holding === undefined) continue;
     const { key, copies } = holding;
-    // With no push target (the ring was empty), the group goes where the next ring puts it.
-    const target = pushTarget(input.routing, key, id) ?? input.next.owner(shardKey(key));
+    // With no push target (the ring was empty), the group is where its last write went, if that was read;
+    // else it goes where the next ring puts it.
+    const last = input.lastHome?.(id);
+    const target = pushTarget(input.routing, key, id) ?? (last !== undefined && input.snapshot.has(last) ? last : input.next.owner(shardKey(key)));
     if (target === undefined || !input.snapshot.has(target)) {
       for (const c of copies.values()) undecided.add(c.shard);
       continue;
@@ -121,11 +125,16 @@ export function planRound(input: PlanInput): RoundPlan {
     const base = (c: Copy): ActionBase => ({ id, key, from: c.shard, pushTime: c.pushTime });
     const standing = (c: Copy): ReturnType<PlanInput['standing']> => input.standing(id, key, c.shard);
     // The group's lost home, when nothing was acknowledged since it failed, holds the group.
-    const home = [...copies.values()].filter((c) => c.shard !== target && standing(c) === 'home').sort(freshestFirst)[0];
+    // The group's last home, when the routing left it without a move and nothing was written since.
+    const lastHome = input.awayHome?.(id);
+    const knownHome = lastHome !== undefined && lastHome !== target ? lastHome : undefined;
+    const home =
+      (knownHome !== undefined ? copies.get(knownHome) : undefined) ??
+      [...copies.values()].filter((c) => c.shard !== target && standing(c) === 'home').sort(freshestFirst)[0];
     // A copy on the target that the ledger knows is stale (it returned with it) is not the group either.
     const onTarget = copies.get(target);
     const ghosts = input.deleted?.(id) === true;
-    const away = ghosts || home !== undefined ? undefined : input.awayHome?.(id);
+    const away = ghosts || home !== undefined ? undefined : knownHome;
     if (away !== undefined && !input.snapshot.has(away)) {
       // Its home is away with the group's content and nothing was written since: every copy here is a leftover,
       // and must go before a POST lands on one of them.

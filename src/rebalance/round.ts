@@ -97,6 +97,7 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
       lostHomes: (id, key) => deps.ledger.lostHomesOf(id, key),
       deleted: (id) => deps.ledger.deletedByClient(id),
       awayHome: (id) => deps.ledger.awayHome(id),
+      lastHome: (id) => deps.ledger.lastHome(id),
       unmovable: (id, holder, pushTime) => deps.unmovable.has(id, holder, pushTime),
     });
     const counts = { moved: 0, merged: 0, deleted: 0, skipped: 0 };

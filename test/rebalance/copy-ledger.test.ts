@@ -29,6 +29,17 @@ test('after a failover, a PUT on the new home marks the lost copy stale; POSTs m
   assert.equal(ledger.mark(groupId(posted), 'a:1'), 'stale');
 });
 
+test("a write that reaches another shard than the group's last write, without a move, marks the last one (a failover the ring never saw)", () => {
+  const ledger = new CopyLedger();
+  const key = keyOwnedBy('b:1');
+  ledger.written('POST', key, groupId(key), 'b:1');
+  ledger.written('POST', key, groupId(key), 'c:1');
+  assert.equal(ledger.mark(groupId(key), 'b:1'), 'base');
+  ledger.movedTo(groupId(key), 'a:1');
+  ledger.written('PUT', key, groupId(key), 'a:1');
+  assert.equal(ledger.mark(groupId(key), 'a:1'), undefined, 'a move makes the new shard the home: no mark');
+});
+
 test('groups the lost shard did not own, and writes before the loss, mark nothing', () => {
   const ledger = new CopyLedger();
   const key = keyOwnedBy('b:1');
@@ -61,6 +72,8 @@ test('a write that lands on a marked shard, resolving, finding or forgetting the
   ledger.found('a:1');
   ledger.written('PUT', key, id, 'b:1');
   assert.equal(ledger.mark(id, 'a:1'), undefined, 'a found shard is no longer a lost home');
+  assert.equal(ledger.mark(id, 'c:1'), 'stale', 'the last write went to c:1: a PUT elsewhere without a move makes that copy stale');
+  ledger.resolved(id, 'c:1');
   ledger.deleteMissed(id, 'b:1');
   ledger.lose('b:1', ring);
   assert.deepEqual([...ledger.shards()].sort(), ['b:1']);
