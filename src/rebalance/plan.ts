@@ -149,7 +149,7 @@ export function planRound(input: PlanInput): RoundPlan {
     if (holder !== undefined) {
       for (const c of copies.values()) {
         if (c === holder) continue;
-        if (c.shard !== target && standing(c) === 'base') merges.push({ kind: 'merge', ...base(c), into: holder.shard });
+        if (standing(c) === 'base') merges.push({ kind: 'merge', ...base(c), into: holder.shard });
         else deletes.push({ kind: 'delete', ...base(c), ...(c.shard === target && home === undefined ? { marked: true } : {}) });
       }
     } else {
