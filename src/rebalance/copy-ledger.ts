@@ -104,10 +104,15 @@ export class CopyLedger {
   /** An acknowledged client write of `key` on `target`. */
   written(method: 'PUT' | 'POST' | 'DELETE', key: GroupingKey, id: string, target: string): void {
     this.resolved(id, target);
+    const previous = this.#lastHome.get(id);
+    if (method !== 'DELETE' && (previous === undefined || previous === target) && !this.#marks.has(id) && !this.#deleted.has(id) && this.#lostHomes.size === 0 && this.#lostGroups.size === 0) {
+      // The common case on every push: the group stays where it was and nothing is marked.
+      if (previous === undefined) this.#lastHome.set(id, target);
+      return;
+    }
     // Lost homes of the group, and shards already marked for it (a later PUT or DELETE makes a base stale).
     const homes = new Set(this.#lostHomes.size === 0 && this.#lostGroups.size === 0 ? [] : this.#lostHomesOf(id, key));
     // The routing left the group's last home without a move (a failover, a shard that died outside the ring).
-    const previous = this.#lastHome.get(id);
     if (previous !== undefined) homes.add(previous);
     for (const shard of this.#marks.get(id)?.keys() ?? []) homes.add(shard);
     // A group its client deleted before: whatever a lost home kept predates the delete.

@@ -84,11 +84,17 @@ export interface RoundResult {
 
 export async function runRound(deps: RoundDeps, next: Ring, sources: readonly string[]): Promise<RoundResult> {
   const failures: string[] = [];
+  /** Shards with an action that failed or was skipped: what the ledger knows about them still matters. */
+  const unsettled = new Set<string>();
+  const fail = (shard: string, message: string): void => {
+    failures.push(`${shard}: ${message}`);
+    unsettled.add(shard);
+  };
   const epoch = deps.ledger.epoch + 1;
   deps.journal.open();
   let published = false;
   try {
-    const snapshot = await readAll(deps, sources, failures);
+    const snapshot = await readAll(deps, sources, fail);
     const plan = planRound({
       routing: deps.routing(),
       next,
@@ -101,7 +107,7 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
       unmovable: (id, holder, pushTime) => deps.unmovable.has(id, holder, pushTime),
     });
     const counts = { moved: 0, merged: 0, deleted: 0, skipped: 0 };
-    const unsettled = new Set<string>(plan.undecided);
+    for (const shard of plan.undecided) unsettled.add(shard);
     const held = new Map([...snapshot].map(([t, r]) => [t, r.groups.length]));
     const removed = (target: string): void => void held.set(target, (held.get(target) ?? 1) - 1);
     const sizes = new Map([...snapshot].map(([t, r]) => [t, batchSize(r.groups.length)]));
@@ -113,7 +119,7 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
 
     // 2. No stale copy survives into the next ring.
     const before: Array<DeleteAction | MergeAction> = [...plan.merges, ...plan.deletes];
-    await inBatches(deps, sizes, before, failures, async (action, current) => {
+    await inBatches(deps, sizes, before, fail, async (action, current) => {
       if (current === undefined) return void deps.ledger.resolved(action.id, action.from);
       // Reasons learnt from acknowledged writes are re-checked now that no write of the group is in flight.
       const stillAway = action.kind !== 'delete' || action.whileAway === undefined || deps.ledger.awayHome(action.id) === action.whileAway;
@@ -171,7 +177,7 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
     deps.publish(next, overrides, new Set(snapshot.keys()));
 
     // 4. Moves.
-    await inBatches(deps, sizes, moves, failures, async (move, current) => {
+    await inBatches(deps, sizes, moves, fail, async (move, current) => {
       if (current === undefined) return deps.settle(move.id);
       if (deps.ledger.mark(move.id, move.from) === 'stale' || deps.ledger.deletedByClient(move.id)) {
         // A DELETE acknowledged since the plan could not reach this copy: it is not the group any more.
@@ -234,7 +240,7 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
         remaining: held,
         read: [...snapshot.keys()],
         epoch,
-        unsettled: new Set([...unsettled, ...failures.map((f) => f.slice(0, f.indexOf(': ')))]),
+        unsettled,
       };
     }
   } finally {

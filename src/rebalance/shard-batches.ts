@@ -11,6 +11,9 @@ import { readGroupingKey } from '../upstream/group-facts.js';
 import { type RebalanceAction } from './plan.js';
 import { type GroupLocks } from './group-locks.js';
 
+/** Where a failed action or read is reported, by the shard it concerned. */
+export type ReportFailure = (shard: string, message: string) => void;
+
 export interface ShardAccess {
   readonly client: ShardClient;
   readonly locks: GroupLocks;
@@ -37,7 +40,7 @@ export async function inBatches<A extends RebalanceAction>(
   deps: ShardAccess,
   batchSizes: ReadonlyMap<string, number>,
   actions: readonly A[],
-  failures: string[],
+  fail: ReportFailure,
   act: (action: A, current: ApiGroup | undefined) => Promise<void>,
 ): Promise<void> {
   const batches: A[][] = [];
@@ -65,13 +68,13 @@ export async function inBatches<A extends RebalanceAction>(
               try {
                 await act(action, current.byId.get(action.id));
               } catch (err) {
-                failures.push(`${source}: ${action.kind} ${JSON.stringify(action.key)}: ${errorMessage(err)}`);
+                fail(source, `${action.kind} ${JSON.stringify(action.key)}: ${errorMessage(err)}`);
               }
             }
           },
         );
       } catch (err) {
-        failures.push(`${source}: cannot read: ${errorMessage(err)}`);
+        fail(source, `cannot read: ${errorMessage(err)}`);
       }
     }
   };
@@ -84,14 +87,14 @@ export interface ShardContents {
   readonly byId: ReadonlyMap<string, ApiGroup>;
 }
 
-export async function readAll(deps: ShardAccess, targets: readonly string[], failures: string[]): Promise<Map<string, ShardContents>> {
+export async function readAll(deps: ShardAccess, targets: readonly string[], fail: ReportFailure): Promise<Map<string, ShardContents>> {
   const out = new Map<string, ShardContents>();
   await Promise.all(
     targets.map(async (t) => {
       try {
         out.set(t, indexed(await deps.client.listGroups(t, deps.timeoutMs)));
       } catch (err) {
-        failures.push(`${t}: cannot read: ${errorMessage(err)}`);
+        fail(t, `cannot read: ${errorMessage(err)}`);
       }
     }),
   );
