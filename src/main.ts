@@ -27,6 +27,7 @@ import { GroupLocks } from './rebalance/group-locks.js';
 import { Coordinator } from './rebalance/coordinator.js';
 import { Reloader } from './config/reloader.js';
 import { WebServer } from './web/web-server.js';
+import { ShardgateError } from './http/errors.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const SHUTDOWN_GRACE_MS = 30_000;
@@ -128,6 +129,7 @@ async function main(argv: readonly string[]): Promise<number> {
       membership,
       timeoutMs: Math.max(config.upstream.responseTimeoutMs, 30_000),
       onDiscoveryChange: publishDiscovery,
+      completeInDoubt: () => router.completeInDoubt(),
     },
     config.rebalance,
   );
@@ -139,18 +141,19 @@ async function main(argv: readonly string[]): Promise<number> {
     if (table.ring !== routingView.ring || table.overrides !== routingView.overrides || mode !== routingView.mode) routingView = { ...table, mode };
     return routingView;
   };
+  const router = new PushRouter({
+    locks,
+    routing: () => coordinator.routing(),
+    observer: coordinator,
+    deleteOn: (target, path) => client.delete(target, path, config.upstream.responseTimeoutMs),
+    inDoubt: (err) => err instanceof ShardgateError && err.inDoubt,
+  });
   await membership.start();
   await coordinator.idle();
   coordinator.startSweeping();
   publishDiscovery();
   if (routing().ring.members.length === 0) logger.warn({ targets: targets.join(',') }, 'no pushgateway is healthy yet: pushes get 503 until one is');
 
-  const router = new PushRouter({
-    locks,
-    routing: () => coordinator.routing(),
-    observer: coordinator,
-    deleteOn: (target, path) => client.delete(target, path, config.upstream.responseTimeoutMs),
-  });
   const proxy = new PushProxy({
     pools: pushPools,
     metrics,

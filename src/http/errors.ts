@@ -9,9 +9,14 @@ import { ConfigError } from '../config/load-config.js';
 
 export class ShardgateError extends Error {
   override readonly name = 'ShardgateError';
+  /**
+   * @param inDoubt the request reached a pushgateway and its answer never
+   *   came: the pushgateway may still apply it.
+   */
   constructor(
     readonly code: ErrorCode,
     message: string,
+    readonly inDoubt = false,
   ) {
     super(message);
   }
@@ -21,6 +26,7 @@ export const ERROR_STATUS = {
   SHARDGATE_NO_HEALTHY_SHARD: 503,
   SHARDGATE_UPSTREAM_UNREACHABLE: 502,
   SHARDGATE_UPSTREAM_TIMEOUT: 504,
+  SHARDGATE_EARLIER_PUSH_IN_DOUBT: 503,
   SHARDGATE_NOT_FOUND: 404,
   SHARDGATE_METHOD_NOT_ALLOWED: 405,
   SHARDGATE_BAD_REQUEST: 400,

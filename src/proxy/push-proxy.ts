@@ -19,7 +19,7 @@ import { forwardedHeaders } from './forwarded-headers.js';
 import { exchange, type Exchange } from '../upstream/exchange.js';
 import { sendRedirect } from '../http/respond.js';
 import { pushTarget, type RoutingTable } from './push-target.js';
-import { bodyTooLarge, readPushBody } from './push-body.js';
+import { bodyTooLarge, readPushBody, type PushBody } from './push-body.js';
 
 export type { PushMethod } from './push-router.js';
 
@@ -56,26 +56,41 @@ export class PushProxy {
       this.#deps.metrics.countRequest(method, '307', target);
       return;
     }
-    await this.#deps.router.route(method, key, async (target, path) => {
-      this.#deps.metrics.inFlight.inc();
-      try {
-        return await this.#forward(req, res, method, target, path);
-      } finally {
-        this.#deps.metrics.inFlight.dec();
-      }
-    });
-  }
-
-  /** Forwards the push and answers the client; resolves with the pushgateway's status (0 when nothing was sent). */
-  async #forward(req: IncomingMessage, res: ServerResponse, method: PushMethod, owner: string, path: string): Promise<{ statusCode: number }> {
-    const started = performance.now();
+    // The body is read before the group's lock is taken: a slow client never holds up a move.
     const body = method === 'DELETE' ? undefined : await readPushBody(req, this.#deps.maxBodyBytes());
     if (body?.kind === 'aborted') {
       // Nothing reaches the pushgateway; the client is gone, so nobody reads an answer.
-      this.#deps.metrics.countRequest(method, 'client_aborted', owner);
+      this.#deps.metrics.countRequest(method, 'client_aborted', pushTarget(this.#deps.routing(), key) ?? 'none');
       res.destroy();
-      return { statusCode: 0 };
+      return;
     }
+    // A buffered body can be sent again: the router completes a push whose answer never came.
+    const retry =
+      body?.kind === 'buffered'
+        ? {
+            bytes: body.bytes.length,
+            resend: (target: string, path: string) =>
+              exchange(this.#deps.pools.get(target), { method, path, headers: forwardedHeaders(req.headers, req.socket.remoteAddress, body.bytes.length, body.decoded), body: body.bytes }),
+          }
+        : undefined;
+    await this.#deps.router.route(
+      method,
+      key,
+      async (target, path) => {
+        this.#deps.metrics.inFlight.inc();
+        try {
+          return await this.#forward(req, res, method, target, path, body);
+        } finally {
+          this.#deps.metrics.inFlight.dec();
+        }
+      },
+      retry,
+    );
+  }
+
+  /** Forwards the push and answers the client; resolves with the pushgateway's status. */
+  async #forward(req: IncomingMessage, res: ServerResponse, method: PushMethod, owner: string, path: string, body: Exclude<PushBody, { kind: 'aborted' }> | undefined): Promise<{ statusCode: number }> {
+    const started = performance.now();
     let answer: Exchange;
     try {
       answer = await exchange(this.#deps.pools.get(owner), {
@@ -89,7 +104,8 @@ export class PushProxy {
       this.#deps.metrics.upstreamErrors.inc({ shard: owner, reason: failure.reason });
       this.#deps.metrics.countRequest(method, String(failure.status), owner);
       if (failure.reason !== 'response_timeout') this.#deps.onUnreachable?.(owner);
-      throw new ShardgateError(failure.status === 504 ? 'SHARDGATE_UPSTREAM_TIMEOUT' : 'SHARDGATE_UPSTREAM_UNREACHABLE', failure.message);
+      const inDoubt = failure.reason === 'response_timeout' || failure.reason === 'connection_reset';
+      throw new ShardgateError(failure.status === 504 ? 'SHARDGATE_UPSTREAM_TIMEOUT' : 'SHARDGATE_UPSTREAM_UNREACHABLE', failure.message, inDoubt);
     }
     // A streamed body cut at the limit was rejected upstream; say why.
     if (body?.kind === 'streamed' && body.exceeded()) throw bodyTooLarge(this.#deps.maxBodyBytes());

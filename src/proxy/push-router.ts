@@ -9,11 +9,17 @@
  * lock: a copy left elsewhere must not outlive the client's delete, and a
  * fan-out must never reach a shard after a move put the group there. Shards
  * it cannot confirm are reported as holding a stale copy.
+ *
+ * A PUT or POST whose answer never came (in-rebalance/in-doubt-writes.ts)
+ * is kept and completed: re-sent under the group's exclusive lock before
+ * the group's next client POST, and by `completeInDoubt()` before every
+ * rebalance round, so a late copy of it can never be merged out of order.
  */
 import { type GroupingKey, groupId } from '../groupingkey/grouping-key.js';
 import { upstreamPath } from '../groupingkey/upstream-path.js';
 import { ShardgateError } from '../http/errors.js';
 import { type GroupLocks } from '../rebalance/group-locks.js';
+import { type InDoubtWrite, type Resend } from '../rebalance/in-doubt-writes.js';
 import { pushTarget, type RoutingTable } from './push-target.js';
 
 export type PushMethod = 'PUT' | 'POST' | 'DELETE';
@@ -24,6 +30,14 @@ export interface WriteObserver {
   writeEnds(id: string, key: GroupingKey, target: string, method: PushMethod, acknowledged: boolean): void;
   deleteFanOut(target: string): ReadonlyArray<{ readonly shard: string; readonly reachable: boolean }>;
   deleteMissed(id: string, shard: string): void;
+  /** A PUT or POST of `id` was sent and its answer never came: keep it for completion. */
+  writeInDoubt(id: string, write: InDoubtWrite): void;
+  /** The group's write in doubt, if one waits for completion. */
+  inDoubt(id: string): InDoubtWrite | undefined;
+  /** Every group with a write in doubt. */
+  inDoubtIds(): readonly string[];
+  /** The write in doubt was re-sent and acknowledged, or refused for good. */
+  inDoubtSettled(id: string, result: 'completed' | 'rejected'): void;
 }
 
 export interface PushRouterDeps {
@@ -32,6 +46,8 @@ export interface PushRouterDeps {
   readonly observer: WriteObserver;
   /** DELETE on one other shard; rejects unless it answered 2xx. */
   readonly deleteOn: (target: string, path: string) => Promise<void>;
+  /** Whether a failed send may still be applied by the pushgateway (response timeout, reset after sending). */
+  readonly inDoubt: (err: unknown) => boolean;
 }
 
 export class PushRouter {
@@ -44,10 +60,19 @@ export class PushRouter {
   /**
    * Sends one push to its group's target through `send` and returns what
    * `send` returns; a `statusCode` in 2xx means the pushgateway acknowledged
-   * it. Throws SHARDGATE_NO_HEALTHY_SHARD when nothing can take it.
+   * it. `retry`, when given, re-sends the same PUT or POST (a buffered
+   * body of `bytes`): kept if the answer never comes. Throws SHARDGATE_NO_HEALTHY_SHARD
+   * when nothing can take it, SHARDGATE_EARLIER_PUSH_IN_DOUBT when a POST
+   * would land on top of an earlier write that cannot be completed yet.
    */
-  async route<T extends { readonly statusCode: number }>(method: PushMethod, key: GroupingKey, send: (target: string, path: string) => Promise<T>): Promise<T> {
+  async route<T extends { readonly statusCode: number }>(method: PushMethod, key: GroupingKey, send: (target: string, path: string) => Promise<T>, retry?: { readonly resend: Resend; readonly bytes: number }): Promise<T> {
     const id = groupId(key);
+    const { observer } = this.#deps;
+    // A POST merges into what is there, so an earlier write in doubt must be settled first.
+    // (A PUT or DELETE supersedes it; its acknowledgement forgets it.)
+    if (method === 'POST' && observer.inDoubt(id) !== undefined && !(await this.#complete(id))) {
+      throw new ShardgateError('SHARDGATE_EARLIER_PUSH_IN_DOUBT', 'an earlier push of this group got no answer from its pushgateway and could not be completed yet; retry later');
+    }
     const wait = this.#deps.locks.acquireShared(id);
     if (wait) await wait;
     try {
@@ -57,7 +82,6 @@ export class PushRouter {
         throw new ShardgateError('SHARDGATE_NO_HEALTHY_SHARD', 'no healthy pushgateway available: every configured shard is down or none is configured');
       }
       const path = upstreamPath(key);
-      const { observer } = this.#deps;
       const fanOut = method === 'DELETE' ? this.#fanOutDelete(id, target, path) : undefined;
       observer.writeBegins(id, key, target);
       let acknowledged = false;
@@ -65,6 +89,9 @@ export class PushRouter {
         const answer = await send(target, path);
         acknowledged = answer.statusCode >= 200 && answer.statusCode < 300;
         return answer;
+      } catch (err) {
+        if (retry !== undefined && method !== 'DELETE' && this.#deps.inDoubt(err)) observer.writeInDoubt(id, { key, method, ...retry });
+        throw err;
       } finally {
         observer.writeEnds(id, key, target, method, acknowledged);
         const missed = fanOut === undefined ? [] : await fanOut;
@@ -73,6 +100,40 @@ export class PushRouter {
     } finally {
       this.#deps.locks.releaseShared(id);
     }
+  }
+
+  /** Completes every write in doubt it can, one group at a time; the rebalancer calls it before each round. */
+  async completeInDoubt(): Promise<void> {
+    for (const id of this.#deps.observer.inDoubtIds()) await this.#complete(id);
+  }
+
+  /**
+   * Re-sends the group's write in doubt to its push target, under the
+   * group's exclusive lock: no client write of the group is in flight, so
+   * the completion lands exactly between the writes before and after it.
+   * Resolves true when nothing is left in doubt.
+   */
+  #complete(id: string): Promise<boolean> {
+    const { observer, locks } = this.#deps;
+    return locks.withExclusive([id], async () => {
+      const write = observer.inDoubt(id);
+      if (write === undefined) return true;
+      const target = pushTarget(this.#deps.routing(), write.key, id);
+      if (target === undefined) return false;
+      observer.writeBegins(id, write.key, target);
+      let status = 0;
+      try {
+        status = (await write.resend(target, upstreamPath(write.key))).statusCode;
+      } catch {
+        // Still in doubt (or not sent): kept for the next attempt.
+      }
+      const acknowledged = status >= 200 && status < 300;
+      // A 4xx is the pushgateway's final word on this body: nothing left to complete.
+      const settled = status >= 200 && status < 500;
+      if (settled) observer.inDoubtSettled(id, acknowledged ? 'completed' : 'rejected');
+      observer.writeEnds(id, write.key, target, write.method, acknowledged);
+      return settled;
+    });
   }
 
   /** Resolves with the shards where the delete could not be confirmed. */

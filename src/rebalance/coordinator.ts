@@ -29,6 +29,7 @@ import { UnmovableGroups, type UnmovableGroup } from './unmovable-groups.js';
 import { Rebalancer, type RebalanceSettings } from './rebalancer.js';
 import { type RoundResult } from './round.js';
 import { type DrainState, Drains } from './drains.js';
+import { InDoubtWrites, type InDoubtWrite } from './in-doubt-writes.js';
 
 export interface CoordinatorDeps {
   readonly client: ShardClient;
@@ -41,6 +42,8 @@ export interface CoordinatorDeps {
   readonly timeoutMs: number;
   /** Called whenever the discovery list may have changed (ring, drain started, ended or emptied). */
   readonly onDiscoveryChange?: () => void;
+  /** Completes the writes in doubt (PushRouter.completeInDoubt); run before every rebalance round. */
+  readonly completeInDoubt?: () => Promise<void>;
 }
 
 export type { DrainState } from './drains.js';
@@ -60,6 +63,7 @@ export class Coordinator {
   readonly #journal = new WriteJournal();
   readonly #unmovable = new UnmovableGroups();
   readonly #drains = new Drains();
+  readonly #inDoubt = new InDoubtWrites();
   #ring: Ring = buildRing([]);
   /** Owned here: replaced on publish, entries dropped as groups settle. */
   #overrides = new Map<string, string>();
@@ -76,6 +80,7 @@ export class Coordinator {
             metrics: deps.metrics,
             wanted: () => this.#wanted(),
             readable: () => this.#readable(),
+            beforeRound: deps.completeInDoubt,
             round: {
               client: deps.client,
               locks: deps.locks,
@@ -120,7 +125,30 @@ export class Coordinator {
   /** The write begun for `id` has its answer: `acknowledged` when the pushgateway answered 2xx. */
   writeEnds(id: string, key: GroupingKey, target: string, method: 'PUT' | 'POST' | 'DELETE', acknowledged: boolean): void {
     this.#journal.end(id);
-    if (acknowledged) this.#ledger.written(method, key, id, target);
+    if (!acknowledged) return;
+    this.#ledger.written(method, key, id, target);
+    // A PUT or DELETE replaces whatever an earlier write in doubt would have left.
+    if (method !== 'POST' && this.#inDoubt.get(id) !== undefined) this.#settleInDoubt(id, 'superseded');
+  }
+
+  writeInDoubt(id: string, write: InDoubtWrite): void {
+    const before = this.#inDoubt.forgotten;
+    this.#inDoubt.remember(id, write);
+    const forgotten = this.#inDoubt.forgotten - before;
+    if (forgotten > 0) this.#deps.metrics.inDoubtSettled.inc({ result: 'forgotten' }, forgotten);
+    this.#deps.metrics.inDoubtWrites.set(this.#inDoubt.size);
+  }
+
+  inDoubt(id: string): InDoubtWrite | undefined {
+    return this.#inDoubt.get(id);
+  }
+
+  inDoubtIds(): readonly string[] {
+    return this.#inDoubt.ids();
+  }
+
+  inDoubtSettled(id: string, result: 'completed' | 'rejected'): void {
+    this.#settleInDoubt(id, result);
   }
 
   /** Where a DELETE must also go: every configured shard but the target, and whether it can be reached now. */
@@ -212,16 +240,16 @@ export class Coordinator {
    * shard until it is empty, or holds only groups that cannot move).
    */
   discovery(): SdTargetGroup[] {
-    const outside: OutsideShard[] = this.#deps.membership.statuses().map((s) => {
-      const d = this.#drains.state(s.target);
-      const unmovable = this.#unmovable.on(s.target).length;
-      return {
-        target: s.target,
-        up: s.health === 'up',
-        state: d?.state ?? 'draining',
-        holdsGroups: unmovable > 0 || (d !== undefined && d.groups_remaining !== 0),
-      };
-    });
+    // What the routing sends to a shard outside the ring is exactly its overrides
+    // (moves not yet done, unmovable groups pinned there). Any other copy on it is
+    // stale or not yet adopted, and scraping it would show a second copy.
+    const routedTo = new Set(this.#overrides.values());
+    const outside: OutsideShard[] = this.#deps.membership.statuses().map((s) => ({
+      target: s.target,
+      up: s.health === 'up',
+      state: this.#drains.state(s.target)?.state ?? 'draining',
+      holdsGroups: routedTo.has(s.target) || this.#unmovable.on(s.target).length > 0,
+    }));
     return sdTargetGroups(this.#ring.members, outside);
   }
 
@@ -271,6 +299,12 @@ export class Coordinator {
       this.#deps.logger.info({ members: ring.members.join(',') || '(none)', pending_moves: overrides.size }, 'ring published');
     }
     this.#discoveryMayHaveChanged();
+  }
+
+  #settleInDoubt(id: string, result: 'completed' | 'rejected' | 'superseded'): void {
+    this.#inDoubt.forget(id);
+    this.#deps.metrics.inDoubtSettled.inc({ result });
+    this.#deps.metrics.inDoubtWrites.set(this.#inDoubt.size);
   }
 
   #settle(id: string): void {

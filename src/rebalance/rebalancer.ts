@@ -30,6 +30,8 @@ export interface RebalancerDeps {
   readonly wanted: () => readonly string[];
   /** Targets that can be read now: members, joiners, draining and recovering shards. */
   readonly readable: () => readonly string[];
+  /** Runs before each round (completing pushes in doubt); a failure is logged, the round goes on. */
+  readonly beforeRound?: (() => Promise<void>) | undefined;
   /** The round's view of the coordinator's state (all but the limiter and settings). */
   readonly round: Omit<RoundDeps, 'limiter' | 'concurrency'>;
   /** Called with every round's result, before the next one starts. */
@@ -99,9 +101,11 @@ export class Rebalancer {
 
   async #round(trigger: string): Promise<void> {
     const { metrics, logger, clock } = this.#deps;
+    const started = clock.now();
+    // Writes in doubt are completed first, as acknowledged writes the plan then accounts for.
+    await this.#deps.beforeRound?.().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'completing pushes in doubt failed'));
     const members = this.#deps.wanted();
     const sources = this.#deps.readable();
-    const started = clock.now();
     metrics.rebalanceInProgress.set(1);
     try {
       const result = await runRound({ ...this.#deps.round, limiter: this.#limiter, concurrency: this.#settings.concurrency }, buildRing(members), sources);

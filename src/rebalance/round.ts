@@ -201,6 +201,12 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
         unsettled.add(move.from);
         return;
       }
+      if (deps.ledger.mark(move.id, move.to) === 'base') {
+        // A base copy there is not merged yet (its merge failed, or its shard was not read): the copy would overwrite it.
+        counts.skipped++;
+        unsettled.add(move.to);
+        return;
+      }
       const path = upstreamPath(move.key);
       try {
         await deps.client.push(move.to, 'PUT', path, text, deps.timeoutMs);

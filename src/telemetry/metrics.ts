@@ -137,6 +137,17 @@ export class Metrics {
     help: 'Copies known to be stale (or to be merged) on shards that could not be cleaned yet.',
     registers: [this.registry],
   });
+  readonly inDoubtWrites = new Gauge({
+    name: 'shardgate_push_in_doubt_writes',
+    help: 'Pushes whose pushgateway never answered, kept to be completed by shardgate.',
+    registers: [this.registry],
+  });
+  readonly inDoubtSettled = new Counter({
+    name: 'shardgate_push_in_doubt_settled_total',
+    help: 'Pushes in doubt settled: completed (re-sent and acknowledged), rejected (the pushgateway refused the re-sent body), superseded (a later PUT or DELETE), forgotten (over the memory bound).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   readonly rebalanceTwoCopySeconds = new Histogram({
     name: 'shardgate_rebalance_two_copy_seconds',
     help: 'How long a moved group had a copy on both shards: from the owner confirming the copy to the source deleting it.',

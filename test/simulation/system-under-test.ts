@@ -98,7 +98,7 @@ export function buildSystem(o: SutOptions): SystemUnderTest {
     clock: o.clock,
   });
   const coordinator: Coordinator = new Coordinator(
-    { client: o.client, clock: o.clock, locks, logger, metrics, membership, timeoutMs: o.rebalanceTimeoutMs },
+    { client: o.client, clock: o.clock, locks, logger, metrics, membership, timeoutMs: o.rebalanceTimeoutMs, completeInDoubt: () => router.completeInDoubt() },
     { ...o.rebalance, enabled: true },
   );
   const router = new PushRouter({
@@ -109,6 +109,8 @@ export function buildSystem(o: SutOptions): SystemUnderTest {
       const status = await o.forward(target, 'DELETE', path, '');
       if (status < 200 || status >= 300) throw new PushgatewayHttpError(target, status, 'delete fan-out');
     },
+    // As PushProxy: a timeout or a reset after sending leaves the write in doubt.
+    inDoubt: (err) => err instanceof SimNetworkError && err.code !== 'ECONNREFUSED',
   });
   // The real reload path: validated in full, then applied, one at a time.
   // Target lists of the reloads asked for, in order: the reloader reads them one at a time.
@@ -133,15 +135,29 @@ export function buildSystem(o: SutOptions): SystemUnderTest {
     },
     async push(method, key, body) {
       try {
-        const answer = await router.route(method, key, async (target, path) => {
+        // As PushProxy with a buffered body: the router may send it again to complete it.
+        const resend = async (target: string, path: string): Promise<{ statusCode: number }> => {
           try {
             return { statusCode: await o.forward(target, method, path, body) };
           } catch (err) {
-            // As PushProxy: a shard that cannot be reached is re-checked at once.
-            if (err instanceof SimNetworkError && err.code !== 'UND_ERR_HEADERS_TIMEOUT') void membership.checkNow(target);
+            if (err instanceof PushgatewayHttpError) return { statusCode: err.status };
             throw err;
           }
-        });
+        };
+        const answer = await router.route(
+          method,
+          key,
+          async (target, path) => {
+            try {
+              return { statusCode: await o.forward(target, method, path, body) };
+            } catch (err) {
+              // As PushProxy: a shard that cannot be reached is re-checked at once.
+              if (err instanceof SimNetworkError && err.code !== 'UND_ERR_HEADERS_TIMEOUT') void membership.checkNow(target);
+              throw err;
+            }
+          },
+          method === 'DELETE' ? undefined : { resend, bytes: body.length },
+        );
         if (answer.statusCode >= 200 && answer.statusCode < 300) return 'ack';
         return answer.statusCode >= 500 ? 'in-doubt' : 'rejected';
       } catch (err) {
