@@ -36,8 +36,8 @@ export interface WriteObserver {
   inDoubt(id: string): InDoubtWrite | undefined;
   /** Every group with a write in doubt. */
   inDoubtIds(): readonly string[];
-  /** The write in doubt was re-sent and acknowledged, or refused for good. */
-  inDoubtSettled(id: string, result: 'completed' | 'rejected'): void;
+  /** The write in doubt was re-sent and acknowledged, refused for good, or followed by a write that cannot be completed. */
+  inDoubtSettled(id: string, result: 'completed' | 'rejected' | 'superseded'): void;
 }
 
 export interface PushRouterDeps {
@@ -90,7 +90,13 @@ export class PushRouter {
         acknowledged = answer.statusCode >= 200 && answer.statusCode < 300;
         return answer;
       } catch (err) {
-        if (retry !== undefined && method !== 'DELETE' && this.#deps.inDoubt(err)) observer.writeInDoubt(id, { key, method, ...retry });
+        if (this.#deps.inDoubt(err)) {
+          // The latest write in doubt is the one to complete; a DELETE in doubt cannot be re-sent (its fan-out
+          // is gone), and an earlier write completed after it would reorder them: nothing is kept then.
+          if (method === 'DELETE') observer.inDoubtSettled(id, 'superseded');
+          else if (retry !== undefined) observer.writeInDoubt(id, { key, method, ...retry });
+          else observer.inDoubtSettled(id, 'superseded');
+        }
         throw err;
       } finally {
         observer.writeEnds(id, key, target, method, acknowledged);

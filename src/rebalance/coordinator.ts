@@ -147,8 +147,8 @@ export class Coordinator {
     return this.#inDoubt.ids();
   }
 
-  inDoubtSettled(id: string, result: 'completed' | 'rejected'): void {
-    this.#settleInDoubt(id, result);
+  inDoubtSettled(id: string, result: 'completed' | 'rejected' | 'superseded'): void {
+    if (this.#inDoubt.get(id) !== undefined) this.#settleInDoubt(id, result);
   }
 
   /** Where a DELETE must also go: every configured shard but the target, and whether it can be reached now. */

@@ -164,6 +164,18 @@ export class CopyLedger {
     if (m.size === 0) this.#marks.delete(id);
   }
 
+  /**
+   * The shard whose base copy of the group was marked last: the newest one,
+   * holding families written after every other base's. Bases are layered
+   * newest first (each goes under what the home holds), so an older base
+   * waits until this one is merged. Marks keep their first-set order.
+   */
+  newestBase(id: string): string | undefined {
+    let newest: string | undefined;
+    for (const [shard, mark] of this.#marks.get(id) ?? []) if (mark === 'base') newest = shard;
+    return newest;
+  }
+
   /** `shard` left the configuration: whatever it held is out of reach for good. */
   forgetShard(shard: string): void {
     this.found(shard, Infinity);

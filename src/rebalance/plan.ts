@@ -93,6 +93,8 @@ export interface PlanInput {
   readonly awayHome?: (id: string) => string | undefined;
   /** Lost shards that may hold the group's last acknowledged content (CopyLedger.lostHomesOf). */
   readonly lostHomes?: (id: string, key: GroupingKey) => readonly string[];
+  /** The shard holding the group's newest base copy (CopyLedger.newestBase): only it is merged this round. */
+  readonly newestBase?: (id: string) => string | undefined;
   /** Whether a move of this copy already failed because it cannot be rendered (skip it). */
   readonly unmovable?: (id: string, holder: string, pushTime: number | undefined) => boolean;
 }
@@ -149,7 +151,11 @@ export function planRound(input: PlanInput): RoundPlan {
     if (holder !== undefined) {
       for (const c of copies.values()) {
         if (c === holder) continue;
-        if (standing(c) === 'base') merges.push({ kind: 'merge', ...base(c), into: holder.shard });
+        if (standing(c) === 'base') {
+          // Bases are layered newest first: an older one waits for the newer to be merged (a later round).
+          if (input.newestBase !== undefined && input.newestBase(id) !== c.shard) undecided.add(c.shard);
+          else merges.push({ kind: 'merge', ...base(c), into: holder.shard });
+        }
         else deletes.push({ kind: 'delete', ...base(c), ...(c.shard === target && home === undefined ? { marked: true } : {}) });
       }
     } else {

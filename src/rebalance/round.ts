@@ -104,6 +104,7 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
       deleted: (id) => deps.ledger.deletedByClient(id),
       awayHome: (id) => deps.ledger.awayHome(id),
       lastHome: (id) => deps.ledger.lastHome(id),
+      newestBase: (id) => deps.ledger.newestBase(id),
       unmovable: (id, holder, pushTime) => deps.unmovable.has(id, holder, pushTime),
     });
     const counts = { moved: 0, merged: 0, deleted: 0, skipped: 0 };

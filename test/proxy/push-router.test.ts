@@ -41,7 +41,8 @@ class RecordingObserver implements WriteObserver {
   inDoubtIds(): readonly string[] {
     return this.store.ids();
   }
-  inDoubtSettled(id: string, result: 'completed' | 'rejected'): void {
+  inDoubtSettled(id: string, result: 'completed' | 'rejected' | 'superseded'): void {
+    if (this.store.get(id) === undefined) return;
     this.settled.push(result);
     this.store.forget(id);
   }
@@ -114,6 +115,15 @@ test('a write the pushgateway refuses on completion (4xx) is settled as rejected
   await push(s, 'POST', 'v2');
   assert.deepEqual(s.observer.settled, ['rejected']);
   assert.deepEqual(s.sent, ['resend PUT v1 pg1:9091', 'POST v2 pg1:9091']);
+});
+
+test('a later write in doubt that cannot be re-sent (a DELETE) drops the earlier one: completing it would reorder them', async () => {
+  const s = setup();
+  await assert.rejects(push(s, 'POST', 'v1', { fail: TIMEOUT }));
+  await assert.rejects(push(s, 'DELETE', '', { fail: TIMEOUT }));
+  await s.router.completeInDoubt();
+  assert.deepEqual(s.sent, []);
+  assert.equal(s.observer.store.size, 0);
 });
 
 test('a failure that is not in doubt (refused, rejected) is not kept', async () => {

@@ -141,12 +141,17 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
   };
   for (const c of schedule.clients) sched.after(c.startMs, () => void runClient(c));
   let planEnd = 0;
+  let fleetActed = 0;
   for (const e of schedule.fleet) {
-    sched.after(e.atMs, () => void fleet.act(e.action).then((v) => void (violation ??= first(v === undefined ? [] : [v]))));
+    sched.after(e.atMs, () => {
+      fleetActed++;
+      void fleet.act(e.action).then((v) => void (violation ??= first(v === undefined ? [] : [v])));
+    });
     const tail = e.action.kind === 'kill' ? (e.action.restartAfterMs ?? 0) : e.action.kind === 'pause' ? e.action.resumeAfterMs : 0;
     planEnd = Math.max(planEnd, sched.now + e.atMs + tail);
   }
-  const ran = await runWhile(() => clientsDone === schedule.clients.length && sched.now >= planEnd, RUN_LIMIT_MS);
+  // Every fleet event has fired (one due at planEnd itself too), so healing sees the fleet the plan left.
+  const ran = await runWhile(() => clientsDone === schedule.clients.length && fleetActed === schedule.fleet.length && sched.now >= planEnd, RUN_LIMIT_MS);
   if (!ran && violation === undefined) violation = first([{ invariant: 'I2', check: 'plan-unfinished', message: `the plan did not finish within ${RUN_LIMIT_MS / 3600_000} h of virtual time (${pending.size} request(s) pending)` }]);
   if (violation !== undefined) return finish(sut, result);
 
