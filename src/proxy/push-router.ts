@@ -34,6 +34,10 @@ export interface WriteObserver {
   writeInDoubt(id: string, write: InDoubtWrite): void;
   /** The group's write in doubt, if one waits for completion. */
   inDoubt(id: string): InDoubtWrite | undefined;
+  /** What must happen before a POST of `id` lands on `target` (CopyLedger.beforePost): delete a stale copy, or wait. */
+  beforePost(id: string, target: string): 'stale' | 'older' | undefined;
+  /** The router deleted `id`'s stale copy on `shard` before a POST. */
+  staleCopyDeleted(id: string, shard: string): void;
   /** Every group with a write in doubt. */
   inDoubtIds(): readonly string[];
   /** The write in doubt was re-sent and acknowledged, refused for good, or followed by a write that cannot be completed. */
@@ -70,8 +74,12 @@ export class PushRouter {
     const { observer } = this.#deps;
     // A POST merges into what is there, so an earlier write in doubt must be settled first.
     // (A PUT or DELETE supersedes it; its acknowledgement forgets it.)
-    if (method === 'POST' && observer.inDoubt(id) !== undefined && !(await this.#complete(id))) {
-      throw new ShardgateError('SHARDGATE_EARLIER_PUSH_IN_DOUBT', 'an earlier push of this group got no answer from its pushgateway and could not be completed yet; retry later');
+    if (method === 'POST') {
+      if (observer.inDoubt(id) !== undefined && !(await this.#complete(id))) {
+        throw new ShardgateError('SHARDGATE_EARLIER_PUSH_IN_DOUBT', 'an earlier push of this group got no answer from its pushgateway and could not be completed yet; retry later');
+      }
+      const target = pushTarget(this.#deps.routing(), key, id);
+      if (target !== undefined && observer.beforePost(id, target) === 'stale') await this.#deleteStale(id, key);
     }
     const wait = this.#deps.locks.acquireShared(id);
     if (wait) await wait;
@@ -80,6 +88,14 @@ export class PushRouter {
       const target = pushTarget(this.#deps.routing(), key, id);
       if (target === undefined) {
         throw new ShardgateError('SHARDGATE_NO_HEALTHY_SHARD', 'no healthy pushgateway available: every configured shard is down or none is configured');
+      }
+      if (method === 'POST') {
+        const blocker = observer.beforePost(id, target);
+        if (blocker === 'older') {
+          throw new ShardgateError('SHARDGATE_GROUP_RECONCILING', `the group's newest content is on a shard that cannot be reached yet, and ${target} holds an older copy a POST would land on; retry later, or PUT the whole group`);
+        }
+        // The routing changed since the stale copy was cleaned: the next attempt cleans the new target.
+        if (blocker === 'stale') throw new ShardgateError('SHARDGATE_GROUP_RECONCILING', `${target} holds an older copy of the group that could not be removed yet; retry`);
       }
       const path = upstreamPath(key);
       const fanOut = method === 'DELETE' ? this.#fanOutDelete(id, target, path) : undefined;
@@ -111,6 +127,24 @@ export class PushRouter {
   /** Completes every write in doubt it can, one group at a time; the rebalancer calls it before each round. */
   async completeInDoubt(): Promise<void> {
     for (const id of this.#deps.observer.inDoubtIds()) await this.#complete(id);
+  }
+
+  /**
+   * Deletes the group's copy on its push target, which the coordinator knows
+   * is older than the group, before a POST is layered on it. Exclusive, as
+   * a completion: no client write of the group is in flight meanwhile.
+   */
+  #deleteStale(id: string, key: GroupingKey): Promise<void> {
+    const { observer, locks } = this.#deps;
+    return locks.withExclusive([id], async () => {
+      const target = pushTarget(this.#deps.routing(), key, id);
+      if (target === undefined || observer.beforePost(id, target) !== 'stale') return;
+      // Failure leaves the mark: the POST is refused under the lock and the client retries.
+      await this.#deps.deleteOn(target, upstreamPath(key)).then(
+        () => observer.staleCopyDeleted(id, target),
+        () => undefined,
+      );
+    });
   }
 
   /**

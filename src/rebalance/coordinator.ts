@@ -139,6 +139,18 @@ export class Coordinator {
     this.#deps.metrics.inDoubtWrites.set(this.#inDoubt.size);
   }
 
+  beforePost(id: string, target: string): 'stale' | 'older' | undefined {
+    // Without the rebalancer nothing reconciles copies: pushes go where the ring says, as they are.
+    if (!this.#rebalancer) return undefined;
+    const blocker = this.#ledger.beforePost(id, target);
+    if (blocker === 'older') this.#rebalancer?.request('reconcile');
+    return blocker;
+  }
+
+  staleCopyDeleted(id: string, shard: string): void {
+    this.#ledger.resolved(id, shard);
+  }
+
   inDoubt(id: string): InDoubtWrite | undefined {
     return this.#inDoubt.get(id);
   }

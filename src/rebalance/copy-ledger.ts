@@ -176,6 +176,28 @@ export class CopyLedger {
     return newest;
   }
 
+  /**
+   * What stands in the way of a POST of the group landing on `target`:
+   * - `stale`: the copy there, if any, is older than the group or a stray:
+   *   it must be deleted first, or the POST would be layered on it (the
+   *   routing reaches a shard before a round cleaned it when the group's
+   *   home died; a stray pushed around shardgate is unknown to the ledger,
+   *   so any copy on a shard the group's content is not on counts);
+   * - `older`: the copy there is a base (older content) and the group's
+   *   newest content sits on another shard: the newer content could then
+   *   only go under both. The POST waits for a round to merge them, or for
+   *   that shard to leave the configuration.
+   */
+  beforePost(id: string, target: string): 'stale' | 'older' | undefined {
+    const mark = this.mark(id, target);
+    if (mark === 'stale') return 'stale';
+    const newest = this.#lastHome.get(id);
+    if (newest === undefined || newest === target) return undefined;
+    // The group's content is elsewhere (a failover): whatever copy `target` has is a base, or a
+    // stray nobody wrote through this process (a direct push, an old persistence file).
+    return mark === 'base' ? 'older' : 'stale';
+  }
+
   /** `shard` left the configuration: whatever it held is out of reach for good. */
   forgetShard(shard: string): void {
     this.found(shard, Infinity);

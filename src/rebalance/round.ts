@@ -218,9 +218,13 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
         throw err;
       }
       if (!deps.wanted().includes(move.to)) {
-        // The owner left while the copy was on its way: the source keeps the group (and its routing).
+        // The owner left while the copy was on its way: the source keeps the group (and its routing),
+        // and the copy goes before the lock is released (the shard may still be scraped).
         counts.skipped++;
         unsettled.add(move.from);
+        deps.ledger.deleteMissed(move.id, move.to);
+        await deps.client.delete(move.to, path, deps.timeoutMs);
+        deps.ledger.resolved(move.id, move.to);
         return;
       }
       deps.ledger.movedTo(move.id, move.to);

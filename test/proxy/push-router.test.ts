@@ -32,6 +32,10 @@ class RecordingObserver implements WriteObserver {
     return [];
   }
   deleteMissed(): void {}
+  beforePost(): undefined {
+    return undefined;
+  }
+  staleCopyDeleted(): void {}
   writeInDoubt(id: string, write: InDoubtWrite): void {
     this.store.remember(id, write);
   }
