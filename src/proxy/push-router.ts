@@ -129,22 +129,32 @@ export class PushRouter {
     for (const id of this.#deps.observer.inDoubtIds()) await this.#complete(id);
   }
 
-  /**
-   * Deletes the group's copy on its push target, which the coordinator knows
-   * is older than the group, before a POST is layered on it. Exclusive, as
-   * a completion: no client write of the group is in flight meanwhile.
-   */
+  /** Under the group's exclusive lock: deletes the stale copy a POST would land on (see #clearForPost). */
   #deleteStale(id: string, key: GroupingKey): Promise<void> {
-    const { observer, locks } = this.#deps;
-    return locks.withExclusive([id], async () => {
+    return this.#deps.locks.withExclusive([id], async () => {
       const target = pushTarget(this.#deps.routing(), key, id);
-      if (target === undefined || observer.beforePost(id, target) !== 'stale') return;
-      // Failure leaves the mark: the POST is refused under the lock and the client retries.
-      await this.#deps.deleteOn(target, upstreamPath(key)).then(
-        () => observer.staleCopyDeleted(id, target),
-        () => undefined,
-      );
+      // A failure leaves the mark: the POST is refused under the shared lock and the client retries.
+      if (target !== undefined) await this.#clearForPost(id, key, target);
     });
+  }
+
+  /**
+   * Makes `target` ready for a POST of the group, with the group's exclusive
+   * lock held: a copy the coordinator knows is older than the group (or a
+   * stray on a failover target) is deleted first. False when the POST must
+   * not go there now (an older base waits for a merge, or the delete failed).
+   */
+  async #clearForPost(id: string, key: GroupingKey, target: string): Promise<boolean> {
+    const { observer } = this.#deps;
+    const blocker = observer.beforePost(id, target);
+    if (blocker === undefined) return true;
+    if (blocker === 'older') return false;
+    const deleted = await this.#deps.deleteOn(target, upstreamPath(key)).then(
+      () => true,
+      () => false,
+    );
+    if (deleted) observer.staleCopyDeleted(id, target);
+    return deleted;
   }
 
   /**
@@ -160,6 +170,8 @@ export class PushRouter {
       if (write === undefined) return true;
       const target = pushTarget(this.#deps.routing(), write.key, id);
       if (target === undefined) return false;
+      // A POST re-sent obeys what a client's POST obeys: never layered on an older copy.
+      if (write.method === 'POST' && !(await this.#clearForPost(id, write.key, target))) return false;
       observer.writeBegins(id, write.key, target);
       let status = 0;
       try {

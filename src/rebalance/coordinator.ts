@@ -148,7 +148,7 @@ export class Coordinator {
   }
 
   staleCopyDeleted(id: string, shard: string): void {
-    this.#ledger.resolved(id, shard);
+    this.#ledger.clearedForPost(id, shard);
   }
 
   inDoubt(id: string): InDoubtWrite | undefined {

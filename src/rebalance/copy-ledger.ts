@@ -56,6 +56,8 @@ export class CopyLedger {
    */
   readonly #deleted = new Set<string>();
   #epoch = 0;
+  /** Groups whose copy on a failover target was deleted before a POST → that target, until the next acknowledged write. */
+  readonly #cleared = new Map<string, string>();
 
   /** Increases at every loss: a round that started at epoch E read a shard lost before E only if E > its loss. */
   get epoch(): number {
@@ -101,9 +103,16 @@ export class CopyLedger {
     for (const [id, g] of this.#lostGroups) if (g.shard === shard && g.epoch < epoch) this.#lostGroups.delete(id);
   }
 
+  /** The push path deleted the group's copy on `target` (beforePost said 'stale'): a POST may land there now. */
+  clearedForPost(id: string, target: string): void {
+    this.resolved(id, target);
+    this.#cleared.set(id, target);
+  }
+
   /** An acknowledged client write of `key` on `target`. */
   written(method: 'PUT' | 'POST' | 'DELETE', key: GroupingKey, id: string, target: string): void {
     this.resolved(id, target);
+    if (this.#cleared.size > 0) this.#cleared.delete(id);
     const previous = this.#lastHome.get(id);
     if (method !== 'DELETE' && (previous === undefined || previous === target) && !this.#marks.has(id) && !this.#deleted.has(id) && this.#lostHomes.size === 0 && this.#lostGroups.size === 0) {
       // The common case on every push: the group stays where it was and nothing is marked.
@@ -192,7 +201,7 @@ export class CopyLedger {
     const mark = this.mark(id, target);
     if (mark === 'stale') return 'stale';
     const newest = this.#lastHome.get(id);
-    if (newest === undefined || newest === target) return undefined;
+    if (newest === undefined || newest === target || this.#cleared.get(id) === target) return undefined;
     // The group's content is elsewhere (a failover): whatever copy `target` has is a base, or a
     // stray nobody wrote through this process (a direct push, an old persistence file).
     return mark === 'base' ? 'older' : 'stale';
@@ -202,6 +211,7 @@ export class CopyLedger {
   forgetShard(shard: string): void {
     this.found(shard, Infinity);
     for (const [id, home] of this.#lastHome) if (home === shard) this.#lastHome.delete(id);
+    for (const [id, cleared] of this.#cleared) if (cleared === shard) this.#cleared.delete(id);
     for (const [id, m] of this.#marks) {
       m.delete(shard);
       if (m.size === 0) this.#marks.delete(id);

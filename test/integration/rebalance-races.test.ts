@@ -7,7 +7,9 @@
  *   pushes after a sweep;
  * - groups first POSTed while a shard joins keep every family;
  * - a write a paused pushgateway applies after its caller gave up never
- *   beats an acknowledged write on the new owner.
+ *   beats an acknowledged write on the new owner;
+ * - a PUT in doubt is completed by shardgate, so an older copy is never
+ *   merged back under it.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -140,4 +142,43 @@ test('a write a paused pushgateway applies after its caller gave up never beats 
   }, { timeoutMs: 30_000, what: 'the resumed shard to be re-admitted and the group to settle on it' });
   const [only] = (await copiesOfJob(pgs, 'indoubt')).get('x') ?? [];
   assert.equal(sampleValue(only?.group, 'v'), '3', 'the acknowledged v3 survives');
+});
+
+test('a PUT in doubt on the group’s home is completed by shardgate: an older copy elsewhere is never merged back under it', async () => {
+  const pgs = await startPushgateways(3);
+  live.push(...pgs);
+  const sg = await startShardgate({ config: cfg(pgs, 'upstream: { response_timeout: 1s }\nrebalance: { sweep_interval: 500ms }\n'), waitReady: true });
+  live.push(sg);
+  const path = '/metrics/job/complete/instance/x';
+  const owner = async (): Promise<string> => ((await (await fetch(`${sg.url}${path}`)).json()) as { owner: string }).owner;
+  const stopped: TestPushgateway[] = [];
+  const stop = async (): Promise<TestPushgateway> => {
+    const target = await owner();
+    const pg = pgs.find((p) => p.target === target) as TestPushgateway;
+    process.kill(pg.pid, 'SIGSTOP');
+    stopped.push(pg);
+    return pg;
+  };
+  try {
+    // v1: families a and b on the group's first home.
+    assert.equal((await fetch(`${sg.url}${path}`, { method: 'PUT', body: body('a', 1) + body('b', 1) })).status, 200);
+    const first = await stop();
+    await waitFor(async () => (await owner()) !== first.target, { what: 'the first home to leave the ring' });
+    // v2: a POST on the second home; the first home's copy is now an older base.
+    assert.equal((await fetch(`${sg.url}${path}`, { method: 'POST', body: body('c', 2) })).status, 200);
+    const second = await stop();
+    // v3: a PUT of family d alone, in doubt: the paused second home applies it when it resumes.
+    assert.equal((await fetch(`${sg.url}${path}`, { method: 'PUT', body: body('d', 3) })).status, 504);
+    await waitFor(async () => (await owner()) !== second.target, { what: 'the second home to leave the ring' });
+  } finally {
+    for (const pg of stopped) process.kill(pg.pid, 'SIGCONT');
+  }
+  // Either v3 applied or it did not; what may never appear is v1's a and b under d.
+  await waitFor(async () => {
+    const copies = (await copiesOfJob(pgs, 'complete')).get('x') ?? [];
+    return copies.length === 1 && copies[0]?.target === (await owner()) && (await (await fetch(`${sg.url}/api/v1/shards`)).json() as { data: Array<{ in_ring: boolean }> }).data.every((s) => s.in_ring);
+  }, { timeoutMs: 30_000, what: 'every shard back in the ring and one copy of the group, on its owner' });
+  const [only] = (await copiesOfJob(pgs, 'complete')).get('x') ?? [];
+  assert.deepEqual(familyNames(only?.group).filter((f) => !f.startsWith('push_')), ['d'], 'shardgate completed the PUT in doubt: the group is v3');
+  assert.match(await (await fetch(`${sg.url}/metrics`)).text(), /shardgate_push_in_doubt_settled_total\{result="completed"\} [1-9]/);
 });

@@ -32,10 +32,14 @@ class RecordingObserver implements WriteObserver {
     return [];
   }
   deleteMissed(): void {}
-  beforePost(): undefined {
-    return undefined;
+  /** What the ledger would say stands before a POST on the target, until the copy is deleted. */
+  blocker: 'stale' | 'older' | undefined = undefined;
+  beforePost(): 'stale' | 'older' | undefined {
+    return this.blocker;
   }
-  staleCopyDeleted(): void {}
+  staleCopyDeleted(): void {
+    this.blocker = undefined;
+  }
   writeInDoubt(id: string, write: InDoubtWrite): void {
     this.store.remember(id, write);
   }
@@ -55,15 +59,16 @@ class RecordingObserver implements WriteObserver {
 function setup(): { router: PushRouter; observer: RecordingObserver; locks: GroupLocks; sent: string[] } {
   const locks = new GroupLocks();
   const observer = new RecordingObserver();
+  const sent: string[] = [];
   const ring = buildRing(['pg1:9091']);
   const router = new PushRouter({
     locks,
     routing: () => ({ ring, overrides: new Map() }),
     observer,
-    deleteOn: async () => undefined,
+    deleteOn: async (target) => void sent.push(`DELETE ${target}`),
     inDoubt: (err) => err instanceof ShardgateError && err.inDoubt,
   });
-  return { router, observer, locks, sent: [] };
+  return { router, observer, locks, sent };
 }
 
 /** A push whose send fails with `fail` (or succeeds), and whose later re-send answers `resendStatus` (or throws it). */
@@ -128,6 +133,22 @@ test('a later write in doubt that cannot be re-sent (a DELETE) drops the earlier
   await s.router.completeInDoubt();
   assert.deepEqual(s.sent, []);
   assert.equal(s.observer.store.size, 0);
+});
+
+test('a POST whose target holds a copy older than the group deletes it first; a PUT does not need to', async () => {
+  const s = setup();
+  s.observer.blocker = 'stale';
+  await push(s, 'PUT', 'v1');
+  assert.deepEqual(s.sent, ['PUT v1 pg1:9091']);
+  await push(s, 'POST', 'v2');
+  assert.deepEqual(s.sent, ['PUT v1 pg1:9091', 'DELETE pg1:9091', 'POST v2 pg1:9091']);
+});
+
+test('a POST that would land on an older base while the newest content is elsewhere is refused (503) and not sent', async () => {
+  const s = setup();
+  s.observer.blocker = 'older';
+  await assert.rejects(push(s, 'POST', 'v1'), (err: unknown) => err instanceof ShardgateError && err.code === 'SHARDGATE_GROUP_RECONCILING');
+  assert.deepEqual(s.sent, []);
 });
 
 test('a failure that is not in doubt (refused, rejected) is not kept', async () => {

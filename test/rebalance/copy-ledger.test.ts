@@ -81,3 +81,35 @@ test('a write that lands on a marked shard, resolving, finding or forgetting the
   assert.equal(ledger.size, 0);
   assert.equal(ledger.shards().size, 0);
 });
+
+test('a POST may not land on an older copy: a failover target is cleared first, a base waits for the newest content', () => {
+  const ledger = new CopyLedger();
+  const key = keyOwnedBy('a:1');
+  const id = groupId(key);
+  ledger.written('PUT', key, id, 'a:1');
+  assert.equal(ledger.beforePost(id, 'a:1'), undefined, 'at home: nothing in the way');
+  // a:1 fails; the group's content is there, so whatever b:1 holds is a stray.
+  assert.equal(ledger.beforePost(id, 'b:1'), 'stale');
+  ledger.clearedForPost(id, 'b:1');
+  assert.equal(ledger.beforePost(id, 'b:1'), undefined, 'once cleared, the POST may go');
+  ledger.written('POST', key, id, 'b:1');
+  assert.equal(ledger.mark(id, 'a:1'), 'base');
+  // b:1 fails in turn and a:1, holding the older base, becomes the target: its POSTs wait.
+  assert.equal(ledger.beforePost(id, 'a:1'), 'older');
+  ledger.forgetShard('b:1');
+  assert.equal(ledger.beforePost(id, 'a:1'), undefined, 'the newest content left the configuration: nothing to wait for');
+});
+
+test('bases are merged newest first', () => {
+  const ledger = new CopyLedger();
+  const key = keyOwnedBy('a:1');
+  const id = groupId(key);
+  ledger.written('POST', key, id, 'a:1');
+  ledger.written('POST', key, id, 'b:1');
+  ledger.written('POST', key, id, 'c:1');
+  assert.equal(ledger.mark(id, 'a:1'), 'base');
+  assert.equal(ledger.mark(id, 'b:1'), 'base');
+  assert.equal(ledger.newestBase(id), 'b:1');
+  ledger.resolved(id, 'b:1');
+  assert.equal(ledger.newestBase(id), 'a:1');
+});
