@@ -56,6 +56,9 @@ export class CopyLedger {
    */
   readonly #deleted = new Set<string>();
   #epoch = 0;
+  /** The sequence number of each group's last acknowledged client write; one number per group written. */
+  readonly #lastWrite = new Map<string, number>();
+  #writeSeq = 0;
   /** Groups whose copy on a failover target was deleted before a POST → that target, until the next acknowledged write. */
   readonly #cleared = new Map<string, string>();
 
@@ -109,8 +112,19 @@ export class CopyLedger {
     this.#cleared.set(id, target);
   }
 
+  /** Increases with every acknowledged client write (a round notes it before it reads). */
+  get writeSeq(): number {
+    return this.#writeSeq;
+  }
+
+  /** Whether a write of the group was acknowledged after `seq` (a round's start). */
+  writtenSince(id: string, seq: number): boolean {
+    return (this.#lastWrite.get(id) ?? 0) > seq;
+  }
+
   /** An acknowledged client write of `key` on `target`. */
   written(method: 'PUT' | 'POST' | 'DELETE', key: GroupingKey, id: string, target: string): void {
+    this.#lastWrite.set(id, ++this.#writeSeq);
     this.resolved(id, target);
     if (this.#cleared.size > 0) this.#cleared.delete(id);
     const previous = this.#lastHome.get(id);

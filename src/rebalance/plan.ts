@@ -76,6 +76,8 @@ export interface RoundPlan {
   readonly moves: readonly MoveAction[];
   /** Groups that stay where they are although they are not on their next owner (unmovable): groupId → holder. */
   readonly pinned: ReadonlyMap<string, string>;
+  /** Groups whose holder is a base copy, the best content left (no home copy): groupId → holder. */
+  readonly adopted: ReadonlyMap<string, string>;
   /** Shards holding copies of groups the plan could not decide (their target was not read). */
   readonly undecided: ReadonlySet<string>;
 }
@@ -93,6 +95,12 @@ export interface PlanInput {
   readonly awayHome?: (id: string) => string | undefined;
   /** Lost shards that may hold the group's last acknowledged content (CopyLedger.lostHomesOf). */
   readonly lostHomes?: (id: string, key: GroupingKey) => readonly string[];
+  /**
+   * Whether a write of the group was acknowledged since the round began
+   * reading (CopyLedger.writtenSince): the snapshot may not show it, so the
+   * group is left to the next round (the journal routes it meanwhile).
+   */
+  readonly writtenSince?: (id: string) => boolean;
   /** The shard holding the group's newest base copy (CopyLedger.newestBase): only it is merged this round. */
   readonly newestBase?: (id: string) => string | undefined;
   /** Whether a move of this copy already failed because it cannot be rendered (skip it). */
@@ -110,6 +118,7 @@ export function planRound(input: PlanInput): RoundPlan {
   const merges: MergeAction[] = [];
   const moves: MoveAction[] = [];
   const pinned = new Map<string, string>();
+  const adopted = new Map<string, string>();
   const undecided = new Set<string>();
   const holdings = collectHoldings(input.snapshot);
   for (const id of [...holdings.keys()].sort(compareStrings)) {
@@ -121,6 +130,10 @@ export function planRound(input: PlanInput): RoundPlan {
     const last = input.lastHome?.(id);
     const target = pushTarget(input.routing, key, id) ?? (last !== undefined && input.snapshot.has(last) ? last : input.next.owner(shardKey(key)));
     if (target === undefined || !input.snapshot.has(target)) {
+      for (const c of copies.values()) undecided.add(c.shard);
+      continue;
+    }
+    if (input.writtenSince?.(id) === true) {
       for (const c of copies.values()) undecided.add(c.shard);
       continue;
     }
@@ -147,13 +160,20 @@ export function planRound(input: PlanInput): RoundPlan {
       }
       continue;
     }
+    const newest = input.newestBase?.(id);
     let holder: Copy | undefined = ghosts ? undefined : (home ?? (onTarget !== undefined && standing(onTarget) !== 'stale' ? onTarget : undefined));
+    // The target's copy is a base, and the shard its newer content was last put on was read without the group
+    // (it lost it: restarted empty): the base is the best content left, and the ledger adopts it as the group's
+    // home, so POSTs stop waiting for a merge that cannot come.
+    if (holder !== undefined && holder === onTarget && home === undefined && standing(holder) === 'base' && last !== undefined && last !== target && input.snapshot.has(last) && !copies.has(last)) {
+      adopted.set(id, holder.shard);
+    }
     if (holder !== undefined) {
       for (const c of copies.values()) {
         if (c === holder) continue;
         if (standing(c) === 'base') {
           // Bases are layered newest first: an older one waits for the newer to be merged (a later round).
-          if (input.newestBase !== undefined && input.newestBase(id) !== c.shard) undecided.add(c.shard);
+          if (newest !== undefined && newest !== c.shard) undecided.add(c.shard);
           else merges.push({ kind: 'merge', ...base(c), into: holder.shard });
         }
         else deletes.push({ kind: 'delete', ...base(c), ...(c.shard === target && home === undefined ? { marked: true } : {}) });
@@ -183,7 +203,7 @@ export function planRound(input: PlanInput): RoundPlan {
     }
     moves.push({ kind: 'move', ...base(holder), to: owner });
   }
-  return { deletes, merges, moves, pinned, undecided };
+  return { deletes, merges, moves, pinned, adopted, undecided };
 }
 
 /** Groups by groupId, each with at most one copy per shard (the freshest, should a shard list one twice). */

@@ -94,6 +94,7 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
   deps.journal.open();
   let published = false;
   try {
+    const since = deps.ledger.writeSeq;
     const snapshot = await readAll(deps, sources, fail);
     const plan = planRound({
       routing: deps.routing(),
@@ -105,10 +106,13 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
       awayHome: (id) => deps.ledger.awayHome(id),
       lastHome: (id) => deps.ledger.lastHome(id),
       newestBase: (id) => deps.ledger.newestBase(id),
+      writtenSince: (id) => deps.ledger.writtenSince(id, since),
       unmovable: (id, holder, pushTime) => deps.unmovable.has(id, holder, pushTime),
     });
     const counts = { moved: 0, merged: 0, deleted: 0, skipped: 0 };
     for (const shard of plan.undecided) unsettled.add(shard);
+    // A base copy that is the best content left becomes the group's home (no POST waits behind it any more).
+    for (const [id, holder] of plan.adopted) if (deps.ledger.mark(id, holder) === 'base') deps.ledger.movedTo(id, holder);
     const held = new Map([...snapshot].map(([t, r]) => [t, r.groups.length]));
     const removed = (target: string): void => void held.set(target, (held.get(target) ?? 1) - 1);
     const sizes = new Map([...snapshot].map(([t, r]) => [t, batchSize(r.groups.length)]));
@@ -126,7 +130,9 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
       const stillAway = action.kind !== 'delete' || action.whileAway === undefined || deps.ledger.awayHome(action.id) === action.whileAway;
       const stillDeleted = action.kind !== 'delete' || action.ghost !== true || deps.ledger.deletedByClient(action.id);
       const stillMarked = action.kind !== 'delete' || action.marked !== true || deps.ledger.mark(action.id, action.from) === 'stale';
-      if (pushTimeOf(current) !== action.pushTime || !stillAway || !stillDeleted || !stillMarked) {
+      // What the plan learnt from the ledger may have changed with a write acknowledged since.
+      const unwritten = !deps.ledger.writtenSince(action.id, since);
+      if (pushTimeOf(current) !== action.pushTime || !unwritten || !stillAway || !stillDeleted || !stillMarked) {
         counts.skipped++;
         unsettled.add(action.from);
         return;

@@ -116,6 +116,32 @@ for (const c of cases) {
   });
 }
 
+test('plan: bases are laid under the holder newest first; an older one waits for a later round', () => {
+  const plan = planRound({
+    routing: routedTo('T'),
+    next: ownedBy('T'),
+    snapshot: new Map([['T', [group(A, 3)]], ['S', [group(A, 2)]], ['R', [group(A, 1)]]]),
+    standing: (_id, _key, shard) => (shard === 'T' ? undefined : 'base'),
+    newestBase: () => 'S',
+  });
+  assert.deepEqual(brief(plan), ['merge S into T']);
+  assert.ok(plan.undecided.has('R'));
+});
+
+test('plan: a base on the target whose newer home was read without the group is adopted (POSTs stop waiting)', () => {
+  const input = {
+    routing: routedTo('T'),
+    next: ownedBy('T'),
+    standing: (_id: string, _key: GroupingKey, shard: string): CopyStanding => (shard === 'T' ? 'base' : undefined),
+    lastHome: () => 'L',
+  };
+  const lostIt = planRound({ ...input, snapshot: new Map([['T', [group(A, 1)]], ['L', []]]) });
+  assert.deepEqual([...lostIt.adopted], [[groupId(A), 'T']]);
+  // L not read: its copy may still come back; nothing is adopted.
+  const unread = planRound({ ...input, snapshot: new Map([['T', [group(A, 1)]]]) });
+  assert.deepEqual([...unread.adopted], []);
+});
+
 test('plan: an override routes the group to its holder, which is then the authority', () => {
   const routing: RoutingTable = { ring: { members: ['O'], owner: () => 'O' }, overrides: new Map([[groupId(A), 'H']]) };
   const plan = planRound({ routing, next: ownedBy('O'), snapshot: new Map([['H', [group(A, 1)]], ['O', [group(A, 5)]]]), standing: () => undefined });
