@@ -56,9 +56,9 @@ export class CopyLedger {
    */
   readonly #deleted = new Set<string>();
   #epoch = 0;
-  /** The sequence number of each group's last acknowledged client write; one number per group written. */
-  readonly #lastWrite = new Map<string, number>();
-  #writeSeq = 0;
+  /** When each marked group was last marked (#markSeq); dropped with its marks. */
+  readonly #markedAt = new Map<string, number>();
+  #markSeq = 0;
   /** Groups whose copy on a failover target was deleted before a POST → that target, until the next acknowledged write. */
   readonly #cleared = new Map<string, string>();
 
@@ -112,19 +112,9 @@ export class CopyLedger {
     this.#cleared.set(id, target);
   }
 
-  /** Increases with every acknowledged client write (a round notes it before it reads). */
-  get writeSeq(): number {
-    return this.#writeSeq;
-  }
-
-  /** Whether a write of the group was acknowledged after `seq` (a round's start). */
-  writtenSince(id: string, seq: number): boolean {
-    return (this.#lastWrite.get(id) ?? 0) > seq;
-  }
 
   /** An acknowledged client write of `key` on `target`. */
   written(method: 'PUT' | 'POST' | 'DELETE', key: GroupingKey, id: string, target: string): void {
-    this.#lastWrite.set(id, ++this.#writeSeq);
     this.resolved(id, target);
     if (this.#cleared.size > 0) this.#cleared.delete(id);
     const previous = this.#lastHome.get(id);
@@ -184,7 +174,9 @@ export class CopyLedger {
   resolved(id: string, shard: string): void {
     const m = this.#marks.get(id);
     if (m === undefined || !m.delete(shard)) return;
-    if (m.size === 0) this.#marks.delete(id);
+    if (m.size > 0) return;
+    this.#marks.delete(id);
+    this.#markedAt.delete(id);
   }
 
   /**
@@ -221,6 +213,28 @@ export class CopyLedger {
     return mark === 'base' ? 'older' : 'stale';
   }
 
+  /**
+   * A shard read without the group it had a base copy of: the copy is gone
+   * (a DELETE in doubt landed there, or the pushgateway lost its data). The
+   * group's content as of that base is gone with it, so every older base is
+   * stale too; newer ones keep their standing.
+   */
+  baseGone(id: string, shard: string): void {
+    const m = this.#marks.get(id);
+    if (m?.get(shard) !== 'base') return this.resolved(id, shard);
+    for (const [s, mark] of m) {
+      if (s === shard) break;
+      if (mark === 'base') m.set(s, 'stale');
+    }
+    this.resolved(id, shard);
+  }
+
+  /** The group's newer content is gone from where it was last put: its base copies are stale. */
+  orphanBases(id: string): void {
+    const m = this.#marks.get(id);
+    if (m !== undefined) for (const [shard, mark] of m) if (mark === 'base') m.set(shard, 'stale');
+  }
+
   /** `shard` left the configuration: whatever it held is out of reach for good. */
   forgetShard(shard: string): void {
     this.found(shard, Infinity);
@@ -228,7 +242,9 @@ export class CopyLedger {
     for (const [id, cleared] of this.#cleared) if (cleared === shard) this.#cleared.delete(id);
     for (const [id, m] of this.#marks) {
       m.delete(shard);
-      if (m.size === 0) this.#marks.delete(id);
+      if (m.size > 0) continue;
+      this.#marks.delete(id);
+      this.#markedAt.delete(id);
     }
   }
 
@@ -276,7 +292,18 @@ export class CopyLedger {
     return out;
   }
 
+  /** Increases with every mark set; a round notes it before it reads. */
+  get markSeq(): number {
+    return this.#markSeq;
+  }
+
+  /** Whether a mark of the group was set after `seq`: a snapshot read since may predate it. */
+  markedSince(id: string, seq: number): boolean {
+    return (this.#markedAt.get(id) ?? 0) > seq;
+  }
+
   #set(id: string, shard: string, mark: CopyMark): void {
+    this.#markedAt.set(id, ++this.#markSeq);
     let m = this.#marks.get(id);
     if (m === undefined) {
       m = new Map();

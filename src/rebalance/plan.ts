@@ -76,8 +76,12 @@ export interface RoundPlan {
   readonly moves: readonly MoveAction[];
   /** Groups that stay where they are although they are not on their next owner (unmovable): groupId → holder. */
   readonly pinned: ReadonlyMap<string, string>;
-  /** Groups whose holder is a base copy, the best content left (no home copy): groupId → holder. */
-  readonly adopted: ReadonlyMap<string, string>;
+  /**
+   * Groups whose base copies are orphans: the shard holding their newer
+   * content was read without the group. The round marks them stale in the
+   * ledger, and the plan deletes them.
+   */
+  readonly orphaned: ReadonlySet<string>;
   /** Shards holding copies of groups the plan could not decide (their target was not read). */
   readonly undecided: ReadonlySet<string>;
 }
@@ -95,12 +99,8 @@ export interface PlanInput {
   readonly awayHome?: (id: string) => string | undefined;
   /** Lost shards that may hold the group's last acknowledged content (CopyLedger.lostHomesOf). */
   readonly lostHomes?: (id: string, key: GroupingKey) => readonly string[];
-  /**
-   * Whether a write of the group was acknowledged since the round began
-   * reading (CopyLedger.writtenSince): the snapshot may not show it, so the
-   * group is left to the next round (the journal routes it meanwhile).
-   */
-  readonly writtenSince?: (id: string) => boolean;
+  /** Whether a write of the group was routed to the shard since the round began (WriteJournal.wroteTo). */
+  readonly wroteTo?: (id: string, shard: string) => boolean;
   /** The shard holding the group's newest base copy (CopyLedger.newestBase): only it is merged this round. */
   readonly newestBase?: (id: string) => string | undefined;
   /** Whether a move of this copy already failed because it cannot be rendered (skip it). */
@@ -118,7 +118,7 @@ export function planRound(input: PlanInput): RoundPlan {
   const merges: MergeAction[] = [];
   const moves: MoveAction[] = [];
   const pinned = new Map<string, string>();
-  const adopted = new Map<string, string>();
+  const orphaned = new Set<string>();
   const undecided = new Set<string>();
   const holdings = collectHoldings(input.snapshot);
   for (const id of [...holdings.keys()].sort(compareStrings)) {
@@ -133,12 +133,23 @@ export function planRound(input: PlanInput): RoundPlan {
       for (const c of copies.values()) undecided.add(c.shard);
       continue;
     }
-    if (input.writtenSince?.(id) === true) {
-      for (const c of copies.values()) undecided.add(c.shard);
-      continue;
-    }
     const base = (c: Copy): ActionBase => ({ id, key, from: c.shard, pushTime: c.pushTime });
-    const standing = (c: Copy): ReturnType<PlanInput['standing']> => input.standing(id, key, c.shard);
+    // The shard the group's content was last put on was read without it: it was deleted there (a DELETE in
+    // doubt that landed) or lost with that pushgateway's data. Older base copies are not the group either.
+    // (Not if a write went there since the round began: the read may predate it.)
+    if (
+      last !== undefined &&
+      input.snapshot.has(last) &&
+      !copies.has(last) &&
+      input.wroteTo?.(id, last) !== true &&
+      [...copies.values()].some((c) => input.standing(id, key, c.shard) === 'base')
+    ) {
+      orphaned.add(id);
+    }
+    const standing = (c: Copy): ReturnType<PlanInput['standing']> => {
+      const st = input.standing(id, key, c.shard);
+      return st === 'base' && orphaned.has(id) ? 'stale' : st;
+    };
     // The group's lost home, when nothing was acknowledged since it failed, holds the group.
     // The group's last home, when the routing left it without a move and nothing was written since.
     const lastHome = input.awayHome?.(id);
@@ -162,12 +173,6 @@ export function planRound(input: PlanInput): RoundPlan {
     }
     const newest = input.newestBase?.(id);
     let holder: Copy | undefined = ghosts ? undefined : (home ?? (onTarget !== undefined && standing(onTarget) !== 'stale' ? onTarget : undefined));
-    // The target's copy is a base, and the shard its newer content was last put on was read without the group
-    // (it lost it: restarted empty): the base is the best content left, and the ledger adopts it as the group's
-    // home, so POSTs stop waiting for a merge that cannot come.
-    if (holder !== undefined && holder === onTarget && home === undefined && standing(holder) === 'base' && last !== undefined && last !== target && input.snapshot.has(last) && !copies.has(last)) {
-      adopted.set(id, holder.shard);
-    }
     if (holder !== undefined) {
       for (const c of copies.values()) {
         if (c === holder) continue;
@@ -203,7 +208,7 @@ export function planRound(input: PlanInput): RoundPlan {
     }
     moves.push({ kind: 'move', ...base(holder), to: owner });
   }
-  return { deletes, merges, moves, pinned, adopted, undecided };
+  return { deletes, merges, moves, pinned, orphaned, undecided };
 }
 
 /** Groups by groupId, each with at most one copy per shard (the freshest, should a shard list one twice). */

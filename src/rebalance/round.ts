@@ -94,7 +94,8 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
   deps.journal.open();
   let published = false;
   try {
-    const since = deps.ledger.writeSeq;
+    // Marks set after this, while the reads run, are newer than the snapshot: it cannot resolve them.
+    const markSeq = deps.ledger.markSeq;
     const snapshot = await readAll(deps, sources, fail);
     const plan = planRound({
       routing: deps.routing(),
@@ -106,19 +107,19 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
       awayHome: (id) => deps.ledger.awayHome(id),
       lastHome: (id) => deps.ledger.lastHome(id),
       newestBase: (id) => deps.ledger.newestBase(id),
-      writtenSince: (id) => deps.ledger.writtenSince(id, since),
+      wroteTo: (id, shard) => deps.journal.wroteTo(id, shard),
       unmovable: (id, holder, pushTime) => deps.unmovable.has(id, holder, pushTime),
     });
     const counts = { moved: 0, merged: 0, deleted: 0, skipped: 0 };
     for (const shard of plan.undecided) unsettled.add(shard);
-    // A base copy that is the best content left becomes the group's home (no POST waits behind it any more).
-    for (const [id, holder] of plan.adopted) if (deps.ledger.mark(id, holder) === 'base') deps.ledger.movedTo(id, holder);
+    // Bases whose newer content is gone are stale: deleted below, and no POST waits behind them any more.
+    for (const id of plan.orphaned) deps.ledger.orphanBases(id);
     const held = new Map([...snapshot].map(([t, r]) => [t, r.groups.length]));
     const removed = (target: string): void => void held.set(target, (held.get(target) ?? 1) - 1);
     const sizes = new Map([...snapshot].map(([t, r]) => [t, batchSize(r.groups.length)]));
     // Marks on a shard that no longer holds the group are resolved.
     for (const [shard, contents] of snapshot) {
-      for (const id of deps.ledger.markedOn(shard)) if (!contents.byId.has(id)) deps.ledger.resolved(id, shard);
+      for (const id of deps.ledger.markedOn(shard)) if (!contents.byId.has(id) && !deps.ledger.markedSince(id, markSeq)) deps.ledger.baseGone(id, shard);
       deps.unmovable.retain(shard, contents.byId);
     }
 
@@ -130,8 +131,9 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
       const stillAway = action.kind !== 'delete' || action.whileAway === undefined || deps.ledger.awayHome(action.id) === action.whileAway;
       const stillDeleted = action.kind !== 'delete' || action.ghost !== true || deps.ledger.deletedByClient(action.id);
       const stillMarked = action.kind !== 'delete' || action.marked !== true || deps.ledger.mark(action.id, action.from) === 'stale';
-      // What the plan learnt from the ledger may have changed with a write acknowledged since.
-      const unwritten = !deps.ledger.writtenSince(action.id, since);
+      // A write routed to this copy since the round began: the plan may have seen its content before the
+      // ledger learnt of it (a write applied, not yet answered). The next round decides.
+      const unwritten = !deps.journal.wroteTo(action.id, action.from);
       if (pushTimeOf(current) !== action.pushTime || !unwritten || !stillAway || !stillDeleted || !stillMarked) {
         counts.skipped++;
         unsettled.add(action.from);
@@ -156,7 +158,9 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
     published = true;
     const current = deps.routing().ring.members;
     const unread = current.filter((m) => !snapshot.has(m));
-    if (deps.wanted().join(',') !== next.members.join(',') || (unread.length > 0 && current.join(',') !== next.members.join(','))) {
+    // A joining member whose stale or base copies could not all be removed would be scraped with them.
+    const joinerUnclean = next.members.some((m) => !current.includes(m) && unsettled.has(m));
+    if (deps.wanted().join(',') !== next.members.join(',') || joinerUnclean || (unread.length > 0 && current.join(',') !== next.members.join(','))) {
       // Membership changed while this round read and cleaned, or a member whose groups the new ring would
       // move could not be read (its groups would be routed away with no override): the next round re-plans.
       counts.skipped += plan.moves.length;

@@ -26,13 +26,32 @@ interface InFlight extends JournalEntry {
 export class WriteJournal {
   readonly #inFlight = new Map<string, InFlight>();
   #entries: Map<string, JournalEntry> | undefined;
+  /** Every shard a write of each group was routed to while open (usually one). */
+  #shards: Map<string, Set<string>> | undefined;
 
   /** A write of `key` is being sent to `target`. */
   begin(id: string, key: GroupingKey, target: string): void {
     const f = this.#inFlight.get(id);
     if (f === undefined || f.target !== target) this.#inFlight.set(id, { key, target, count: (f?.count ?? 0) + 1 });
     else f.count++;
-    this.#entries?.set(id, { key, target });
+    if (this.#entries === undefined) return;
+    this.#entries.set(id, { key, target });
+    this.#touch(id, target);
+  }
+
+  /**
+   * Whether a write of `id` was routed to `shard` since the journal opened
+   * (in flight then, or begun since): a copy there may hold content the
+   * round's plan did not see, or saw before the ledger learnt of it.
+   */
+  wroteTo(id: string, shard: string): boolean {
+    return this.#shards?.get(id)?.has(shard) === true;
+  }
+
+  #touch(id: string, shard: string): void {
+    const set = this.#shards?.get(id);
+    if (set === undefined) this.#shards?.set(id, new Set([shard]));
+    else set.add(shard);
   }
 
   /** The write begun for `id` has its answer (or failed). */
@@ -44,13 +63,18 @@ export class WriteJournal {
 
   open(): void {
     this.#entries = new Map();
-    for (const [id, f] of this.#inFlight) this.#entries.set(id, { key: f.key, target: f.target });
+    this.#shards = new Map();
+    for (const [id, f] of this.#inFlight) {
+      this.#entries.set(id, { key: f.key, target: f.target });
+      this.#touch(id, f.target);
+    }
   }
 
   /** Closes the journal and returns what it recorded. */
   close(): ReadonlyMap<string, JournalEntry> {
     const out = this.#entries ?? new Map<string, JournalEntry>();
     this.#entries = undefined;
+    this.#shards = undefined;
     return out;
   }
 }

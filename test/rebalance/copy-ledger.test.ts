@@ -113,3 +113,18 @@ test('bases are merged newest first', () => {
   ledger.resolved(id, 'b:1');
   assert.equal(ledger.newestBase(id), 'a:1');
 });
+
+test('a newer base read without the group makes the older bases stale; a snapshot older than a mark cannot resolve it', () => {
+  const ledger = new CopyLedger();
+  const key = keyOwnedBy('a:1');
+  const id = groupId(key);
+  ledger.written('POST', key, id, 'a:1');
+  ledger.written('POST', key, id, 'b:1');
+  const before = ledger.markSeq;
+  ledger.written('POST', key, id, 'c:1');
+  assert.equal(ledger.markedSince(id, before), true, 'b:1 was marked after the round began reading');
+  // a:1 (older) and b:1 (newer) are bases; b:1 is found empty.
+  ledger.baseGone(id, 'b:1');
+  assert.equal(ledger.mark(id, 'b:1'), undefined);
+  assert.equal(ledger.mark(id, 'a:1'), 'stale');
+});

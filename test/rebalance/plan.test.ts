@@ -128,18 +128,19 @@ test('plan: bases are laid under the holder newest first; an older one waits for
   assert.ok(plan.undecided.has('R'));
 });
 
-test('plan: a base on the target whose newer home was read without the group is adopted (POSTs stop waiting)', () => {
+test('plan: base copies whose newer home was read without the group are orphans, deleted (a DELETE in doubt landed there)', () => {
   const input = {
     routing: routedTo('T'),
     next: ownedBy('T'),
     standing: (_id: string, _key: GroupingKey, shard: string): CopyStanding => (shard === 'T' ? 'base' : undefined),
     lastHome: () => 'L',
   };
-  const lostIt = planRound({ ...input, snapshot: new Map([['T', [group(A, 1)]], ['L', []]]) });
-  assert.deepEqual([...lostIt.adopted], [[groupId(A), 'T']]);
-  // L not read: its copy may still come back; nothing is adopted.
+  const gone = planRound({ ...input, snapshot: new Map([['T', [group(A, 1)]], ['L', []]]) });
+  assert.deepEqual([...gone.orphaned], [groupId(A)]);
+  assert.deepEqual(brief(gone), ['delete T t=1']);
+  // L not read: its copy may still come back; the base waits.
   const unread = planRound({ ...input, snapshot: new Map([['T', [group(A, 1)]]]) });
-  assert.deepEqual([...unread.adopted], []);
+  assert.deepEqual([...unread.orphaned], []);
 });
 
 test('plan: an override routes the group to its holder, which is then the authority', () => {
