@@ -229,10 +229,9 @@ export class CopyLedger {
     this.resolved(id, shard);
   }
 
-  /** The group's newer content is gone from where it was last put: its base copies are stale. */
-  orphanBases(id: string): void {
-    const m = this.#marks.get(id);
-    if (m !== undefined) for (const [shard, mark] of m) if (mark === 'base') m.set(shard, 'stale');
+  /** The group's content is gone from where it was last put: its copy on `shard` is older, a leftover. */
+  orphaned(id: string, shard: string): void {
+    this.#set(id, shard, 'stale');
   }
 
   /** `shard` left the configuration: whatever it held is out of reach for good. */

@@ -77,11 +77,11 @@ export interface RoundPlan {
   /** Groups that stay where they are although they are not on their next owner (unmovable): groupId → holder. */
   readonly pinned: ReadonlyMap<string, string>;
   /**
-   * Groups whose base copies are orphans: the shard holding their newer
-   * content was read without the group. The round marks them stale in the
-   * ledger, and the plan deletes them.
+   * Groups whose copies are orphans: the shard the group's content was last
+   * put on was read without it. groupId → the shards holding them; the round
+   * marks them stale in the ledger, and the plan deletes them.
    */
-  readonly orphaned: ReadonlySet<string>;
+  readonly orphaned: ReadonlyMap<string, readonly string[]>;
   /** Shards holding copies of groups the plan could not decide (their target was not read). */
   readonly undecided: ReadonlySet<string>;
 }
@@ -109,7 +109,6 @@ export interface PlanInput {
 
 interface Copy {
   readonly shard: string;
-  readonly group: ApiGroup;
   readonly pushTime: number | undefined;
 }
 
@@ -118,7 +117,7 @@ export function planRound(input: PlanInput): RoundPlan {
   const merges: MergeAction[] = [];
   const moves: MoveAction[] = [];
   const pinned = new Map<string, string>();
-  const orphaned = new Set<string>();
+  const orphaned = new Map<string, string[]>();
   const undecided = new Set<string>();
   const holdings = collectHoldings(input.snapshot);
   for (const id of [...holdings.keys()].sort(compareStrings)) {
@@ -135,21 +134,15 @@ export function planRound(input: PlanInput): RoundPlan {
     }
     const base = (c: Copy): ActionBase => ({ id, key, from: c.shard, pushTime: c.pushTime });
     // The shard the group's content was last put on was read without it: it was deleted there (a DELETE in
-    // doubt that landed) or lost with that pushgateway's data. Older base copies are not the group either.
-    // (Not if a write went there since the round began: the read may predate it.)
-    if (
-      last !== undefined &&
-      input.snapshot.has(last) &&
-      !copies.has(last) &&
-      input.wroteTo?.(id, last) !== true &&
-      [...copies.values()].some((c) => input.standing(id, key, c.shard) === 'base')
-    ) {
-      orphaned.add(id);
+    // doubt that landed) or lost with that pushgateway's data. Every other copy is older than what was there:
+    // a leftover, never adopted or merged (it would bring back content a DELETE removed). Not if a write went
+    // there since the round began: the read may predate it.
+    if (last !== undefined && input.snapshot.has(last) && !copies.has(last) && input.wroteTo?.(id, last) !== true) {
+      orphaned.set(id, [...copies.keys()]);
+      for (const c of copies.values()) deletes.push({ kind: 'delete', ...base(c), marked: true });
+      continue;
     }
-    const standing = (c: Copy): ReturnType<PlanInput['standing']> => {
-      const st = input.standing(id, key, c.shard);
-      return st === 'base' && orphaned.has(id) ? 'stale' : st;
-    };
+    const standing = (c: Copy): ReturnType<PlanInput['standing']> => input.standing(id, key, c.shard);
     // The group's lost home, when nothing was acknowledged since it failed, holds the group.
     // The group's last home, when the routing left it without a move and nothing was written since.
     const lastHome = input.awayHome?.(id);
@@ -172,7 +165,10 @@ export function planRound(input: PlanInput): RoundPlan {
       continue;
     }
     const newest = input.newestBase?.(id);
-    let holder: Copy | undefined = ghosts ? undefined : (home ?? (onTarget !== undefined && standing(onTarget) !== 'stale' ? onTarget : undefined));
+    // A write went to the target since the round began and its copy is not in the (older) snapshot: that copy
+    // is the group, whatever the snapshot shows elsewhere (merges re-read it under the lock).
+    const writtenTarget: Copy | undefined = onTarget === undefined && input.wroteTo?.(id, target) === true ? { shard: target, pushTime: undefined } : undefined;
+    let holder: Copy | undefined = ghosts ? undefined : (home ?? (onTarget !== undefined && standing(onTarget) !== 'stale' ? onTarget : writtenTarget));
     if (holder !== undefined) {
       for (const c of copies.values()) {
         if (c === holder) continue;
@@ -225,7 +221,7 @@ function collectHoldings(snapshot: Snapshot): Map<string, { key: GroupingKey; co
         holding = { key, copies: new Map() };
         holdings.set(id, holding);
       }
-      const copy: Copy = { shard, group, pushTime: pushTimeOf(group) };
+      const copy: Copy = { shard, pushTime: pushTimeOf(group) };
       const seen = holding.copies.get(shard);
       if (seen === undefined || freshness(copy) > freshness(seen)) holding.copies.set(shard, copy);
     }

@@ -112,8 +112,8 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
     });
     const counts = { moved: 0, merged: 0, deleted: 0, skipped: 0 };
     for (const shard of plan.undecided) unsettled.add(shard);
-    // Bases whose newer content is gone are stale: deleted below, and no POST waits behind them any more.
-    for (const id of plan.orphaned) deps.ledger.orphanBases(id);
+    // Copies older than content that is gone are stale: deleted below, and no POST waits behind them any more.
+    for (const [id, shards] of plan.orphaned) for (const shard of shards) deps.ledger.orphaned(id, shard);
     const held = new Map([...snapshot].map(([t, r]) => [t, r.groups.length]));
     const removed = (target: string): void => void held.set(target, (held.get(target) ?? 1) - 1);
     const sizes = new Map([...snapshot].map(([t, r]) => [t, batchSize(r.groups.length)]));

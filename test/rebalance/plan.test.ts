@@ -128,7 +128,7 @@ test('plan: bases are laid under the holder newest first; an older one waits for
   assert.ok(plan.undecided.has('R'));
 });
 
-test('plan: base copies whose newer home was read without the group are orphans, deleted (a DELETE in doubt landed there)', () => {
+test('plan: copies of a group whose last home was read without it are orphans, deleted, never adopted (a DELETE in doubt landed there)', () => {
   const input = {
     routing: routedTo('T'),
     next: ownedBy('T'),
@@ -136,7 +136,7 @@ test('plan: base copies whose newer home was read without the group are orphans,
     lastHome: () => 'L',
   };
   const gone = planRound({ ...input, snapshot: new Map([['T', [group(A, 1)]], ['L', []]]) });
-  assert.deepEqual([...gone.orphaned], [groupId(A)]);
+  assert.deepEqual([...gone.orphaned], [[groupId(A), ['T']]]);
   assert.deepEqual(brief(gone), ['delete T t=1']);
   // L not read: its copy may still come back; the base waits.
   const unread = planRound({ ...input, snapshot: new Map([['T', [group(A, 1)]]]) });

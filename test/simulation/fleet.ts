@@ -39,6 +39,7 @@ export class Fleet {
   sut: SystemUnderTest | undefined;
 
   constructor(sched: SimScheduler, net: SimNetwork, prng: Prng, trace: Trace, ref: ReferenceModel, timing: FleetTiming) {
+    net.onLateWrite = (_target, id) => this.graceGroup(id);
     this.#sched = sched;
     this.#net = net;
     this.#prng = prng;

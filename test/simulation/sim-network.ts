@@ -17,7 +17,8 @@ import { type ShardClient } from '../../src/upstream/shard-client.js';
 import { PushgatewayHttpError } from '../../src/upstream/pushgateway-client.js';
 import { type Prng } from './prng.js';
 import { type SimScheduler } from './sim-scheduler.js';
-import { type ShardRequest, type SimPushgateway } from './sim-pushgateway.js';
+import { keyOfPath, type ShardRequest, type SimPushgateway } from './sim-pushgateway.js';
+import { groupId } from '../../src/groupingkey/grouping-key.js';
 import { type Trace } from './trace.js';
 
 /** A transport failure, with the code undici would give it. */
@@ -53,6 +54,12 @@ export class SimNetwork {
   #rates: FaultRates = BACKGROUND;
   /** Calls sent and not settled yet. */
   pending = 0;
+  /**
+   * Told of every write or delete a shard applies after its caller gave up:
+   * to shardgate it is a stray like a planted one, which the next sweep
+   * removes (the checker grants it the same grace).
+   */
+  onLateWrite: ((target: string, id: string) => void) | undefined;
 
   constructor(sched: SimScheduler, prng: Prng, trace: Trace) {
     this.#sched = sched;
@@ -106,7 +113,10 @@ export class SimNetwork {
         if (fault === 'server-error') return void sched.after(this.#latency(false), () => settle('500', () => reject(new PushgatewayHttpError(target, 500, 'simulated failure'))));
         const accepted = shard.receive(req, (answer) => {
           // Applied after its caller gave up: the in-doubt write that lands late.
-          if (settled && answer !== 'reset' && req.kind !== 'health' && req.kind !== 'list') this.#trace.add(sched.now, `${what} APPLIED LATE`);
+          if (settled && answer !== 'reset' && (req.kind === 'write' || req.kind === 'delete')) {
+            this.#trace.add(sched.now, `${what} APPLIED LATE`);
+            this.onLateWrite?.(target, groupId(keyOfPath(req.path)));
+          }
           sched.after(this.#latency(fault === 'slow-answer'), () => {
             if (answer === 'reset' || fault === 'lost-answer') return fail('ECONNRESET');
             if (answer.status >= 200 && answer.status < 300) return settle(String(answer.status), () => resolve(answer));
