@@ -25,6 +25,11 @@ import { errorMessage } from './upstream/upstream-error.js';
 import { LocalFleet } from './local/local-fleet.js';
 import { GroupLocks } from './rebalance/group-locks.js';
 import { Coordinator } from './rebalance/coordinator.js';
+import { SourcedTargets } from './membership/sourced-targets.js';
+import { fleetControl } from './membership/fleet-control.js';
+import { createSource } from './membership/sources/create-source.js';
+import { StaticSource } from './membership/sources/static-source.js';
+import { type MembershipSource } from './membership/source.js';
 import { Reloader } from './config/reloader.js';
 import { WebServer } from './web/web-server.js';
 
@@ -90,7 +95,7 @@ async function main(argv: readonly string[]): Promise<number> {
       await fleet.stop();
       return 1;
     }
-  } else if (targets.length === 0) {
+  } else if (config.membership.source.kind === 'static' && targets.length === 0) {
     logger.error({ file: flags.configFile }, 'no pushgateway targets configured: set `targets` (or dynamic-sharding\'s `pushgateway.servers`) in the config file, or run `shardgate local`');
     return 1;
   }
@@ -104,6 +109,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const allPools = [pushPools, controlPools, healthPools];
   const client = new PushgatewayClient(controlPools);
   const healthClient = new PushgatewayClient(healthPools);
+  // A dynamic source's targets arrive with its first answer (sourced below).
+  const dynamic = fleet === undefined && config.membership.source.kind !== 'static';
+  if (dynamic) targets = [];
   const membership = new HealthCheckedTargets({
     targets,
     settings: config.healthCheck,
@@ -115,6 +123,8 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const sdFile = flags.sdFile ? new SdFileWriter(flags.sdFile) : undefined;
   const publishDiscovery = (): void => {
+    // A drain that ended may let the source glue drop its target.
+    void sourced.reconcile();
     sdFile?.write(coordinator.discovery()).catch((err: unknown) => logger.error({ err: errorMessage(err), file: flags.sdFile }, 'cannot write sd file'));
   };
   const locks = new GroupLocks();
@@ -128,9 +138,31 @@ async function main(argv: readonly string[]): Promise<number> {
       membership,
       timeoutMs: Math.max(config.upstream.responseTimeoutMs, 30_000),
       onDiscoveryChange: publishDiscovery,
+      sourceLabels: (t) => sourced.labelsOf(t),
     },
     config.rebalance,
   );
+  // Which targets are configured: the static list, or what a membership source lists (with its guard rules).
+  const control = fleetControl(coordinator, membership);
+  const sourced: SourcedTargets = new SourcedTargets({
+    fleet: {
+      ...control,
+      setTargets: async (next, health) => {
+        await control.setTargets(next, health);
+        for (const pools of allPools) pools.retain(next);
+      },
+    },
+    clock: systemClock,
+    logger: logger.child({ component: 'membership' }),
+    metrics,
+    initial: targets,
+    guard: config.membership,
+    health: config.healthCheck,
+    tickMs: config.healthCheck.intervalMs,
+    onLabelsChange: () => coordinator.labelsChanged(),
+  });
+  membership.onChange(() => void sourced.reconcile());
+  const sourceOf = (c: Config): MembershipSource => (fleet !== undefined ? new StaticSource(targets) : createSource(c.membership.source, c.targets));
   let mode = flags.mode ?? config.mode;
   let routingView: Routing = { ...coordinator.routing(), mode };
   /** The routing with the mode, rebuilt only when either changed. */
@@ -140,10 +172,11 @@ async function main(argv: readonly string[]): Promise<number> {
     return routingView;
   };
   await membership.start();
+  await sourced.start(sourceOf(config));
   await coordinator.idle();
   coordinator.startSweeping();
   publishDiscovery();
-  if (routing().ring.members.length === 0) logger.warn({ targets: targets.join(',') }, 'no pushgateway is healthy yet: pushes get 503 until one is');
+  if (routing().ring.members.length === 0) logger.warn({ targets: membership.statuses().map((s) => s.target).join(',') }, 'no pushgateway is healthy yet: pushes get 503 until one is');
 
   const router = new PushRouter({
     locks,
@@ -172,7 +205,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return next;
     },
     validate: (next) => {
-      if (fleet === undefined && next.targets.length === 0) throw new ConfigError('no pushgateway targets configured');
+      if (fleet === undefined && next.membership.source.kind === 'static' && next.targets.length === 0) throw new ConfigError('no pushgateway targets configured');
     },
     apply: async (next) => {
       for (const pools of allPools) pools.reconfigure(next.upstream);
@@ -180,9 +213,10 @@ async function main(argv: readonly string[]): Promise<number> {
       coordinator.settings = next.rebalance;
       if (next.rebalance.enabled !== config.rebalance.enabled) logger.warn('rebalance.enabled changed: takes effect on restart');
       if (next.listenAddress !== config.listenAddress && flags.listenAddress === undefined) logger.warn('listen_address changed: takes effect on restart');
-      const nextTargets = fleet === undefined ? next.targets : targets;
-      await coordinator.setTargets(nextTargets, next.healthCheck);
-      for (const pools of allPools) pools.retain(nextTargets);
+      // The static list is applied as it always was; a dynamic source keeps running unless its settings changed.
+      const keepSource = fleet !== undefined || (next.membership.source.kind !== 'static' && JSON.stringify(next.membership.source) === JSON.stringify(config.membership.source));
+      await sourced.reconfigure(keepSource ? undefined : sourceOf(next), next.membership, next.healthCheck);
+      const nextTargets = membership.statuses().map((s) => s.target);
       config = next;
       connectionLimits.settings = next.limits;
       applyWebConfig();
@@ -208,6 +242,7 @@ async function main(argv: readonly string[]): Promise<number> {
       reload,
       quit: () => void shutdown('quit'),
       shards: () => coordinator.shards(),
+      source: sourced,
       drain: coordinator.rebalancing ? (t, on) => coordinator.drain(t, on) : undefined,
       shuttingDown: () => shuttingDown,
     }))),
@@ -225,13 +260,14 @@ async function main(argv: readonly string[]): Promise<number> {
     });
   } catch (err) {
     logger.error({ err: errorMessage(err), address: `${host ?? ''}:${port}` }, 'cannot listen');
+    sourced.stop();
     membership.stop();
     await fleet?.stop();
     return 1;
   }
   const address = server.address();
   logger.info(
-    { version: VERSION, address: typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address), mode, shards: targets.length, healthy: routing().ring.members.length },
+    { version: VERSION, address: typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address), mode, source: sourced.kind, shards: membership.statuses().length, healthy: routing().ring.members.length },
     'shardgate listening',
   );
 
@@ -241,6 +277,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (shuttingDown) return;
     shuttingDown = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    sourced.stop();
     membership.stop();
     coordinator.stop();
     const closed = new Promise<void>((r) => server.close(() => r()));

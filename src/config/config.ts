@@ -19,11 +19,36 @@ export interface Config {
    * address, 0 = no per-address limit.
    */
   readonly limits: { readonly maxBodyBytes: number; readonly maxConnections: number; readonly maxConnectionsPerIp: number };
+  /** Where the targets come from, and the guard rules for dynamic sources. */
+  readonly membership: MembershipConfig;
   /** Set when the file carries dynamic-sharding's consul_server block (accepted, not used yet). */
   readonly consulServer: { readonly addr: string; readonly serviceName: string } | undefined;
   /** Human-readable remarks about the file (legacy keys, ignored blocks), logged at load. */
   readonly notices: readonly string[];
 }
+
+export interface MembershipConfig {
+  readonly source: SourceConfig;
+  /** A target absent from a dynamic source's answers for this long leaves (flap damping). */
+  readonly removeAfterMs: number;
+  /** At most this fraction of the configured targets is drained at once because a source dropped them. */
+  readonly maxRemovalRatio: number;
+}
+
+/** One variant per source kind; `static` is the `targets` list. */
+export type SourceConfig =
+  | { readonly kind: 'static' }
+  | { readonly kind: 'file_sd'; readonly files: readonly string[]; readonly refreshIntervalMs: number }
+  | {
+      readonly kind: 'dns';
+      readonly names: readonly string[];
+      readonly type: 'A' | 'AAAA' | 'SRV';
+      /** Required for A/AAAA; SRV records carry their own port. */
+      readonly port: number | undefined;
+      readonly refreshIntervalMs: number;
+      /** host:port of the DNS server to ask; undefined = the system's resolvers. */
+      readonly resolver: string | undefined;
+    };
 
 export interface UpstreamSettings {
   readonly connectTimeoutMs: number;
@@ -51,5 +76,6 @@ export const DEFAULTS = {
   healthCheck: { intervalMs: 5000, timeoutMs: 2000, fall: 2, rise: 2 },
   upstream: { connectTimeoutMs: 2000, responseTimeoutMs: 10_000, maxConnections: 64 },
   rebalance: { enabled: true, sweepIntervalMs: 60_000, concurrency: 4, maxMovesPerSecond: 500 },
+  membership: { removeAfterMs: 30_000, maxRemovalRatio: 0.5, fileSdRefreshIntervalMs: 5 * 60_000, dnsRefreshIntervalMs: 30_000 },
   limits: { maxBodyBytes: 16 * 2 ** 20, maxConnections: 512, maxConnectionsPerIp: 0 },
 } as const;

@@ -9,6 +9,7 @@ import { type z } from 'zod';
 import { fileSchema, type ConfigFile } from './schema.js';
 import { type Config, DEFAULTS } from './config.js';
 import { upstreamSecurity } from './upstream-security.js';
+import { membershipConfig } from './membership-config.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -69,6 +70,7 @@ function build(file: ConfigFile, source: string, baseDir: string): Config {
   const rb = { ...DEFAULTS.rebalance, ...defined({ enabled: file.rebalance?.enabled, sweepIntervalMs: file.rebalance?.sweep_interval, concurrency: file.rebalance?.concurrency, maxMovesPerSecond: file.rebalance?.max_moves_per_second }) };
   const limits = { ...DEFAULTS.limits, ...defined({ maxBodyBytes: file.limits?.max_body_size, maxConnections: file.limits?.max_connections, maxConnectionsPerIp: file.limits?.max_connections_per_ip }) };
   if (limits.maxBodyBytes <= 0) problems.push('limits.max_body_size: must be greater than 0');
+  const membership = membershipConfig(file, targets.length, baseDir, problems);
   if (problems.length > 0) throw new ConfigError(`${source}: ${problems.join('; ')}`);
   return deepFreeze({
     listenAddress: file.listen_address ?? file.http_listen_addr,
@@ -78,6 +80,7 @@ function build(file: ConfigFile, source: string, baseDir: string): Config {
     upstream: { ...up, ...security },
     rebalance: rb,
     limits,
+    membership,
     consulServer,
     notices,
   });

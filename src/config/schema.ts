@@ -77,6 +77,29 @@ export const fileSchema = z.strictObject({
       max_moves_per_second: z.number().positive().optional(),
     })
     .optional(),
+  membership: z
+    .strictObject({
+      // Exactly one source; absent = the static `targets` list.
+      file_sd: z
+        .strictObject({
+          files: z.array(z.string().min(1)).min(1),
+          refresh_interval: duration.optional(),
+        })
+        .optional(),
+      dns: z
+        .strictObject({
+          names: z.array(z.string().min(1)).min(1),
+          type: z.enum(['A', 'AAAA', 'SRV']).optional(),
+          port: z.number().int().min(1).max(65535).optional(),
+          refresh_interval: duration.optional(),
+          resolver: hostPort.optional(),
+        })
+        .optional(),
+      // Guard rules that apply to every dynamic source (see README, "Membership sources").
+      remove_after: duration.optional(),
+      max_removal_ratio: z.number().gt(0).max(1).optional(),
+    })
+    .optional(),
   limits: z
     .strictObject({
       max_body_size: byteSize.optional(),

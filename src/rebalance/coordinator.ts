@@ -41,6 +41,8 @@ export interface CoordinatorDeps {
   readonly timeoutMs: number;
   /** Called whenever the discovery list may have changed (ring, drain started, ended or emptied). */
   readonly onDiscoveryChange?: () => void;
+  /** What the membership source knows about a target, published in discovery as `__meta_shardgate_<name>`. */
+  readonly sourceLabels?: (target: string) => Readonly<Record<string, string>>;
 }
 
 export type { DrainState } from './drains.js';
@@ -222,7 +224,12 @@ export class Coordinator {
         holdsGroups: unmovable > 0 || (d !== undefined && d.groups_remaining !== 0),
       };
     });
-    return sdTargetGroups(this.#ring.members, outside);
+    return sdTargetGroups(this.#ring.members, outside, this.#deps.sourceLabels);
+  }
+
+  /** The membership source changed a target's labels: the discovery list may change. */
+  labelsChanged(): void {
+    this.#discoveryMayHaveChanged();
   }
 
   // ---- internals ----
