@@ -31,6 +31,7 @@ import { createSource } from './membership/sources/create-source.js';
 import { StaticSource } from './membership/sources/static-source.js';
 import { type MembershipSource } from './membership/source.js';
 import { Reloader } from './config/reloader.js';
+import { RegistrationControl } from './consul/consul-registration.js';
 import { WebServer } from './web/web-server.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -171,6 +172,10 @@ async function main(argv: readonly string[]): Promise<number> {
     if (table.ring !== routingView.ring || table.overrides !== routingView.overrides || mode !== routingView.mode) routingView = { ...table, mode };
     return routingView;
   };
+  // dynamic-sharding's consul_server: register the targets before a Consul source reads them back.
+  const registration = new RegistrationControl(logger.child({ component: 'consul' }));
+  if (fleet === undefined) await registration.apply(config);
+  else if (config.consulServer !== undefined) logger.warn('local mode: consul_server is ignored (the local fleet is not registered in Consul)');
   await membership.start();
   await sourced.start(sourceOf(config));
   await coordinator.idle();
@@ -215,6 +220,7 @@ async function main(argv: readonly string[]): Promise<number> {
       if (next.listenAddress !== config.listenAddress && flags.listenAddress === undefined) logger.warn('listen_address changed: takes effect on restart');
       // The static list is applied as it always was; a dynamic source keeps running unless its settings changed.
       const keepSource = fleet !== undefined || (next.membership.source.kind !== 'static' && JSON.stringify(next.membership.source) === JSON.stringify(config.membership.source));
+      if (fleet === undefined) await registration.apply(next);
       await sourced.reconfigure(keepSource ? undefined : sourceOf(next), next.membership, next.healthCheck);
       const nextTargets = membership.statuses().map((s) => s.target);
       config = next;
@@ -260,6 +266,7 @@ async function main(argv: readonly string[]): Promise<number> {
     });
   } catch (err) {
     logger.error({ err: errorMessage(err), address: `${host ?? ''}:${port}` }, 'cannot listen');
+    await registration.stop();
     sourced.stop();
     membership.stop();
     await fleet?.stop();
@@ -280,6 +287,7 @@ async function main(argv: readonly string[]): Promise<number> {
     sourced.stop();
     membership.stop();
     coordinator.stop();
+    await registration.stop();
     const closed = new Promise<void>((r) => server.close(() => r()));
     const idle = setInterval(() => server.closeIdleConnections(), 100);
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);

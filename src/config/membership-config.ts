@@ -5,17 +5,19 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { type ConfigFile } from './schema.js';
-import { DEFAULTS, type MembershipConfig, type SourceConfig } from './config.js';
+import { DEFAULTS, type Config, type MembershipConfig, type SourceConfig } from './config.js';
+import { consulSourceConfig, impliedConsulSource, kubernetesSourceConfig } from './consul-kubernetes-config.js';
 
-export function membershipConfig(file: ConfigFile, staticTargets: number, baseDir: string, problems: string[]): MembershipConfig {
+export function membershipConfig(file: ConfigFile, staticTargets: number, baseDir: string, problems: string[], consulServer: Config['consulServer'] = undefined, env: NodeJS.ProcessEnv = process.env): MembershipConfig {
   const m = file.membership;
   const guard = {
     removeAfterMs: m?.remove_after ?? DEFAULTS.membership.removeAfterMs,
     maxRemovalRatio: m?.max_removal_ratio ?? DEFAULTS.membership.maxRemovalRatio,
   };
-  const chosen = (['file_sd', 'dns'] as const).filter((k) => m?.[k] !== undefined);
+  const chosen = (['file_sd', 'dns', 'consul', 'kubernetes'] as const).filter((k) => m?.[k] !== undefined);
   if (chosen.length > 1) problems.push(`membership: set only one source (found ${chosen.join(', ')})`);
-  if (chosen.length > 0 && staticTargets > 0) problems.push(`targets and membership.${chosen[0] ?? ''}: the targets come from one place; remove \`targets\``);
+  // With consul_server, the targets are what shardgate registers in Consul, so they may stand beside a source.
+  if (chosen.length > 0 && staticTargets > 0 && consulServer === undefined) problems.push(`targets and membership.${chosen[0] ?? ''}: the targets come from one place; remove \`targets\``);
   let source: SourceConfig = { kind: 'static' };
   if (m?.file_sd) {
     const files = m.file_sd.files.map((f) => (isAbsolute(f) ? f : resolve(baseDir, f)));
@@ -31,6 +33,13 @@ export function membershipConfig(file: ConfigFile, staticTargets: number, baseDi
     if (type === 'SRV' && m.dns.port !== undefined) problems.push('membership.dns.port: SRV records carry their own port; remove it');
     source = { kind: 'dns', names: m.dns.names, type, port: m.dns.port, refreshIntervalMs: m.dns.refresh_interval ?? DEFAULTS.membership.dnsRefreshIntervalMs, resolver: m.dns.resolver };
     if (source.refreshIntervalMs <= 0) problems.push('membership.dns.refresh_interval: must be greater than 0');
+  } else if (m?.consul) {
+    source = consulSourceConfig(m.consul, baseDir, problems);
+  } else if (m?.kubernetes) {
+    source = kubernetesSourceConfig(m.kubernetes, baseDir, problems, env) ?? source;
+  } else if (consulServer !== undefined) {
+    // dynamic-sharding's behaviour: membership follows Consul's health answers for the registered service.
+    source = impliedConsulSource(consulServer);
   }
   return { source, ...guard };
 }

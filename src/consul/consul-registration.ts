@@ -29,6 +29,7 @@
  *  - Nothing is deregistered on shutdown (as in the original): the
  *    pushgateways still hold data that Prometheus must keep scraping.
  */
+import { type Config } from '../config/config.js';
 import { type Logger } from '../telemetry/logger.js';
 import { errorMessage } from '../upstream/upstream-error.js';
 import { ConsulApi, consulFailure, type ConsulConnection } from './consul-api.js';
@@ -171,5 +172,59 @@ export class ConsulRegistration {
     const res = await this.#api.call('PUT', `/v1/agent/service/deregister/${encodeURIComponent(id)}`, { timeoutMs: REQUEST_TIMEOUT_MS });
     if (res.status !== 200 && res.status !== 404) throw new Error(consulFailure(`deregistering ${id}`, res));
     this.#logger.info({ consul: this.#api.baseUrl, service: this.#settings.serviceName, id }, 'deregistered pushgateway from consul');
+  }
+}
+
+/** How often the agent is compared with the config (and repaired) between reloads. */
+export const RESYNC_INTERVAL_MS = 30_000;
+
+/**
+ * The registration settings a config asks for (undefined without
+ * `consul_server`): the check probes the pushgateways as shardgate's own
+ * health checks do (interval, timeout, scheme, basic auth).
+ */
+export function registrationSettings(c: Config): RegistrationSettings | undefined {
+  if (c.consulServer === undefined) return undefined;
+  return {
+    connection: c.consulServer.connection,
+    serviceName: c.consulServer.serviceName,
+    check: {
+      intervalMs: c.healthCheck.intervalMs,
+      timeoutMs: c.healthCheck.timeoutMs,
+      scheme: c.upstream.scheme,
+      tlsSkipVerify: c.upstream.tls?.insecureSkipVerify ?? false,
+      authorization: c.upstream.authorization,
+    },
+    resyncIntervalMs: RESYNC_INTERVAL_MS,
+  };
+}
+
+/**
+ * Start-up and reload: keeps one ConsulRegistration in line with the config
+ * (a changed Consul address, service or check replaces it; a removed
+ * `consul_server` stops it, leaving the registrations, as on shutdown).
+ */
+export class RegistrationControl {
+  readonly #logger: Logger;
+  #current: ConsulRegistration | undefined;
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  async apply(c: Config): Promise<void> {
+    const next = registrationSettings(c);
+    if (this.#current && (next === undefined || JSON.stringify(next) !== JSON.stringify(this.#current.settings))) {
+      await this.#current.stop();
+      this.#current = undefined;
+    }
+    if (next === undefined) return;
+    this.#current ??= new ConsulRegistration(next, this.#logger);
+    await this.#current.setTargets(c.targets);
+  }
+
+  async stop(): Promise<void> {
+    await this.#current?.stop();
+    this.#current = undefined;
   }
 }

@@ -8,6 +8,8 @@ import { type MembershipSource } from '../source.js';
 import { StaticSource } from './static-source.js';
 import { FileSdSource } from './file-sd-source.js';
 import { DnsSource } from './dns-source.js';
+import { ConsulSource } from './consul-source.js';
+import { KubernetesSource } from './kubernetes-source.js';
 
 export function createSource(config: SourceConfig, staticTargets: readonly string[], clock: Clock = systemClock): MembershipSource {
   switch (config.kind) {
@@ -17,5 +19,9 @@ export function createSource(config: SourceConfig, staticTargets: readonly strin
       return new FileSdSource({ files: config.files, refreshIntervalMs: config.refreshIntervalMs }, clock);
     case 'dns':
       return new DnsSource(config, clock);
+    case 'consul':
+      return new ConsulSource(config);
+    case 'kubernetes':
+      return new KubernetesSource(config);
   }
 }
