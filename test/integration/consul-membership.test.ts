@@ -1,0 +1,64 @@
+/**
+ * Membership from Consul, end to end: real pushgateways, a real shardgate,
+ * and the Consul fake (test/support/consul-fake.ts) answering its blocking
+ * health queries. The source adds a pushgateway → it joins and groups move
+ * to it; the source drops a live one → it is drained, nothing lost; Consul
+ * unreachable → the ring stays and pushes keep succeeding.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startPushgateways, type TestPushgateway } from '../support/pushgateway.js';
+import { startShardgate } from '../support/shardgate.js';
+import { ConsulFake } from '../support/consul-fake.js';
+import { waitFor } from '../support/wait-for.js';
+import { placement, pushGroups, ringMembers, sdGroups, storedOnce } from '../support/membership-e2e.js';
+
+let pgs: TestPushgateway[] = [];
+before(async () => {
+  pgs = await startPushgateways(3);
+});
+after(async () => {
+  await Promise.all(pgs.map((p) => p.stop()));
+});
+
+const FAST = 'health_check: { interval: 200ms, timeout: 1s, fall: 2, rise: 1 }\nrebalance: { sweep_interval: 2s }\n';
+const id = (pg: TestPushgateway): string => pg.target.replace(':', '_');
+const port = (pg: TestPushgateway): number => Number(pg.target.split(':')[1]);
+
+test('membership.consul: joins move groups, a dropped live shard is drained, an unreachable Consul changes nothing', async (t) => {
+  const [a, b, c] = pgs as [TestPushgateway, TestPushgateway, TestPushgateway];
+  const fake = new ConsulFake();
+  await fake.start();
+  t.after(() => fake.close());
+  for (const pg of [a, b]) fake.put({ id: id(pg), address: '127.0.0.1', port: port(pg), tags: ['pgw'], meta: { rack: 'r1' } });
+  const sg = await startShardgate({
+    config: `membership:\n  consul: { server: "${fake.address}", service: pushgateway, tags: [pgw], wait: 2s }\n  remove_after: 300ms\n${FAST}`,
+    waitReady: true,
+  });
+  t.after(() => sg.stop());
+  await waitFor(async () => (await ringMembers(sg.url)).join() === [a, b].map((p) => p.target).sort().join(), { what: 'a and b in the ring' });
+  const labels = (await sdGroups(sg.url)).find((g) => g.targets[0] === a.target)?.labels;
+  assert.equal(labels?.['__meta_shardgate_consul_tags'], ',pgw,');
+  assert.equal(labels?.['__meta_shardgate_consul_service_metadata_rack'], 'r1');
+  await pushGroups(sg.url, 'consul_e2e', 30, 1);
+
+  // Consul lists c: it joins and takes its share of the groups.
+  fake.put({ id: id(c), address: '127.0.0.1', port: port(c), tags: ['pgw'] });
+  await waitFor(async () => (await ringMembers(sg.url)).length === 3, { what: 'c joins' });
+  await waitFor(async () => (await storedOnce(pgs, 'consul_e2e', 30)) && [...(await placement(pgs, 'consul_e2e')).values()].some((ts) => ts[0] === c.target), { what: 'groups moved to c' });
+
+  // Consul stops listing b (its check fails there) while b is alive: drained, nothing lost.
+  fake.setStatus(id(b), 'critical');
+  await waitFor(async () => (await ringMembers(sg.url)).join() === [a, c].map((p) => p.target).sort().join(), { what: 'b leaves the ring' });
+  await waitFor(() => storedOnce(pgs, 'consul_e2e', 30, [b.target]), { what: 'b drained, every group stored once elsewhere' });
+
+  // Consul unreachable: the ring stays, pushes succeed, the source shows the error.
+  await fake.close();
+  await waitFor(async () => {
+    const status = (await (await fetch(`${sg.url}/api/v1/status`)).json()) as { data?: { membership?: { healthy: boolean } }; membership?: { healthy: boolean } };
+    return (status.membership ?? status.data?.membership)?.healthy === false;
+  }, { what: 'the source reported unhealthy' });
+  await pushGroups(sg.url, 'consul_e2e', 30, 2);
+  assert.deepEqual(await ringMembers(sg.url), [a, c].map((p) => p.target).sort());
+  assert.ok(await storedOnce(pgs, 'consul_e2e', 30, [b.target]));
+});
