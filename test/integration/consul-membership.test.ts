@@ -62,3 +62,34 @@ test('membership.consul: joins move groups, a dropped live shard is drained, an 
   assert.deepEqual(await ringMembers(sg.url), [a, c].map((p) => p.target).sort());
   assert.ok(await storedOnce(pgs, 'consul_e2e', 30, [b.target]));
 });
+
+test('consul_server (dynamic-sharding.yml): the pushgateways are registered with checks, membership follows Consul\'s answers, a reload deregisters a removed one', async (t) => {
+  const [a, b] = pgs as [TestPushgateway, TestPushgateway];
+  const fake = new ConsulFake();
+  await fake.start();
+  fake.probeChecks = true;
+  t.after(() => fake.close());
+  const legacy = (servers: readonly TestPushgateway[]): string =>
+    `consul_server:\n  addr: ${fake.address}\n  username:\n  password:\n  register_service_name: pushgateway\npushgateway:\n  port: ${port(a)}\n  servers:\n${servers.map((p) => `    - ${p.target}\n`).join('')}membership: { remove_after: 300ms }\n${FAST}`;
+  const sg = await startShardgate({ config: legacy([a, b]), args: ['--web.enable-lifecycle'], waitReady: true });
+  t.after(() => sg.stop());
+  // Registered with an HTTP check on /-/healthy, which the fake probes: both pass, both join.
+  assert.deepEqual(fake.instances.get(id(a))?.check?.http, `http://${a.target}/-/healthy`);
+  await waitFor(async () => (await ringMembers(sg.url)).length === 2, { what: 'both registered pushgateways in the ring' });
+  await pushGroups(sg.url, 'legacy_e2e', 20, 1);
+
+  // Consul says b is critical (its check as Consul sees it): b leaves, drained.
+  fake.probeChecks = false;
+  fake.setStatus(id(b), 'critical');
+  await waitFor(async () => (await ringMembers(sg.url)).join() === a.target, { what: 'b leaves' });
+  await waitFor(() => storedOnce(pgs, 'legacy_e2e', 20, [b.target]), { what: 'b drained' });
+  fake.setStatus(id(b), 'passing');
+  await waitFor(async () => (await ringMembers(sg.url)).length === 2, { what: 'b back' });
+
+  // A reload without b deregisters it from Consul (and it then leaves the ring, drained).
+  await sg.writeConfig(legacy([a]));
+  assert.equal((await fetch(`${sg.url}/-/reload`, { method: 'POST' })).status, 200);
+  assert.deepEqual([...fake.instances.keys()], [id(a)]);
+  await waitFor(async () => (await ringMembers(sg.url)).join() === a.target, { what: 'b leaves after the reload' });
+  await waitFor(() => storedOnce(pgs, 'legacy_e2e', 20, [b.target]), { what: 'nothing lost' });
+});
