@@ -55,8 +55,8 @@ test('membership.consul: joins move groups, a dropped live shard is drained, an 
   // Consul unreachable: the ring stays, pushes succeed, the source shows the error.
   await fake.close();
   await waitFor(async () => {
-    const status = (await (await fetch(`${sg.url}/api/v1/status`)).json()) as { data?: { membership?: { healthy: boolean } }; membership?: { healthy: boolean } };
-    return (status.membership ?? status.data?.membership)?.healthy === false;
+    const status = (await (await fetch(`${sg.url}/api/v1/status`)).json()) as { data: { membership: { healthy: boolean } } };
+    return status.data.membership.healthy === false;
   }, { what: 'the source reported unhealthy' });
   await pushGroups(sg.url, 'consul_e2e', 30, 2);
   assert.deepEqual(await ringMembers(sg.url), [a, c].map((p) => p.target).sort());
