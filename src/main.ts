@@ -32,6 +32,7 @@ import { StaticSource } from './membership/sources/static-source.js';
 import { type MembershipSource } from './membership/source.js';
 import { Reloader } from './config/reloader.js';
 import { RegistrationControl } from './consul/consul-registration.js';
+import { followsRegistration } from './config/consul-kubernetes-config.js';
 import { WebServer } from './web/web-server.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -110,9 +111,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const allPools = [pushPools, controlPools, healthPools];
   const client = new PushgatewayClient(controlPools);
   const healthClient = new PushgatewayClient(healthPools);
-  // A dynamic source's targets arrive with its first answer (sourced below).
+  // A dynamic source's targets arrive with its first answer (sourced below),
+  // except that targets registered in Consul seed the membership that reads them back.
   const dynamic = fleet === undefined && config.membership.source.kind !== 'static';
-  if (dynamic) targets = [];
+  if (dynamic && !followsRegistration(config)) targets = [];
   const membership = new HealthCheckedTargets({
     targets,
     settings: config.healthCheck,

@@ -85,3 +85,16 @@ export function kubernetesSourceConfig(k: NonNullable<Membership['kubernetes']>,
   }
   return { kind: 'kubernetes', api, namespace, service: k.service, portName: k.port_name };
 }
+
+/**
+ * True when membership reads back the very service `consul_server`
+ * registers the targets in (the implied source, or an explicit one on the
+ * same agent and service). Then the configured targets seed the membership
+ * until Consul's first answer, as dynamic-sharding built its first ring
+ * from its `servers` before watching Consul: a Consul that is down at
+ * start-up does not leave shardgate without shards.
+ */
+export function followsRegistration(c: Pick<Config, 'consulServer' | 'membership'>): boolean {
+  const s = c.membership.source;
+  return c.consulServer !== undefined && s.kind === 'consul' && s.service === c.consulServer.serviceName && s.connection.address === c.consulServer.connection.address;
+}

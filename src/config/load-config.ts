@@ -9,7 +9,7 @@ import { type z } from 'zod';
 import { fileSchema, type ConfigFile } from './schema.js';
 import { type Config, DEFAULTS } from './config.js';
 import { upstreamSecurity } from './upstream-security.js';
-import { consulServerConfig } from './consul-kubernetes-config.js';
+import { consulServerConfig, followsRegistration } from './consul-kubernetes-config.js';
 import { membershipConfig } from './membership-config.js';
 
 export class ConfigError extends Error {
@@ -70,7 +70,7 @@ function build(file: ConfigFile, source: string, baseDir: string): Config {
   const membership = membershipConfig(file, targets.length, baseDir, problems, consulServer);
   if (consulServer !== undefined) {
     notices.push(`consul_server: the targets are registered in Consul as service ${JSON.stringify(consulServer.serviceName)}` +
-      (membership.source.kind === 'consul' && membership.source.connection === consulServer.connection ? ', and membership follows its passing instances' : ''));
+      (followsRegistration({ consulServer, membership }) ? ', and membership follows its passing instances' : ''));
   }
   if (problems.length > 0) throw new ConfigError(`${source}: ${problems.join('; ')}`);
   return deepFreeze({

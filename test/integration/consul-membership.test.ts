@@ -93,3 +93,19 @@ test('consul_server (dynamic-sharding.yml): the pushgateways are registered with
   await waitFor(async () => (await ringMembers(sg.url)).join() === a.target, { what: 'b leaves after the reload' });
   await waitFor(() => storedOnce(pgs, 'legacy_e2e', 20, [b.target]), { what: 'nothing lost' });
 });
+
+test('consul_server with Consul down at start-up: the configured pushgateways seed the ring (as dynamic-sharding built its first ring from its servers)', async (t) => {
+  const [a, b] = pgs as [TestPushgateway, TestPushgateway];
+  const fake = new ConsulFake();
+  await fake.start();
+  const address = fake.address;
+  await fake.close();
+  const sg = await startShardgate({
+    config: `consul_server: { addr: "${address}", register_service_name: pushgateway }\ntargets: ["${a.target}", "${b.target}"]\n${FAST}`,
+    waitReady: true,
+  });
+  t.after(() => sg.stop());
+  await waitFor(async () => (await ringMembers(sg.url)).length === 2, { what: 'both configured pushgateways in the ring' });
+  await pushGroups(sg.url, 'seeded_e2e', 5, 1);
+  assert.match(sg.logs(), /consul registration failed/);
+});

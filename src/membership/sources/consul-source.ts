@@ -152,8 +152,8 @@ export function serviceEntries(body: unknown, service: string): DiscoveredTarget
       consul_service_id: str(svc['ID']),
     };
     const tags = Array.isArray(svc['Tags']) ? svc['Tags'].filter((t): t is string => typeof t === 'string') : [];
-    // Prometheus' consul_sd joins tags with its separator at both ends, so `,tag,` regexes match whole tags.
-    labels['consul_tags'] = tags.length > 0 ? `,${tags.join(',')},` : '';
+    // As Prometheus' consul_sd: tags joined with the separator at both ends (`,a,b,`; none: `,,`), so `.*,tag,.*` matches whole tags.
+    labels['consul_tags'] = `,${tags.join(',')},`;
     const meta = svc['Meta'];
     if (meta !== null && typeof meta === 'object') {
       for (const [k, v] of Object.entries(meta)) if (typeof v === 'string') labels[labelName('consul_service_metadata', k)] = v;

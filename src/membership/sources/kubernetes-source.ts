@@ -143,9 +143,11 @@ export class KubernetesSource implements MembershipSource {
     if (res.statusCode !== 200) throw new Error(`watching EndpointSlices: ${statusMessage(res.statusCode, await res.body.text())}`);
     backoff.reset();
     let buffered = '';
+    // A multi-byte character may straddle two chunks: decode as a stream.
+    const decoder = new TextDecoder('utf-8');
     try {
       for await (const chunk of res.body) {
-        buffered += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
+        buffered += typeof chunk === 'string' ? chunk : decoder.decode(chunk as Uint8Array, { stream: true });
         let nl: number;
         while ((nl = buffered.indexOf('\n')) >= 0) {
           const line = buffered.slice(0, nl).trim();
