@@ -22,6 +22,7 @@ import { ConsulApi, consulFailure, type ConsulConnection } from '../../consul/co
 import { errorMessage } from '../../upstream/upstream-error.js';
 import { Backoff, DEFAULT_PACING, sleep, TokenBucket, type PacingSettings } from './retry-pacing.js';
 import { hostPort, labelName } from './label-name.js';
+import { obj, str } from './json-fields.js';
 
 export interface ConsulSourceOptions {
   readonly connection: ConsulConnection;
@@ -165,11 +166,7 @@ export function serviceEntries(body: unknown, service: string): DiscoveredTarget
 }
 
 function record(entry: unknown, key: string): Record<string, unknown> {
-  const v = entry !== null && typeof entry === 'object' ? (entry as Record<string, unknown>)[key] : undefined;
-  if (v === null || typeof v !== 'object') throw new Error(`an entry has no ${key}`);
-  return v as Record<string, unknown>;
-}
-
-function str(v: unknown): string {
-  return typeof v === 'string' ? v : '';
+  const v = obj(entry)[key];
+  if (v === null || typeof v !== 'object') throw new Error(`service entry without ${key}`);
+  return obj(v);
 }

@@ -14,6 +14,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { Agent, request, type Dispatcher } from 'undici';
 import { hostPort } from './label-name.js';
+import { obj, str } from './json-fields.js';
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
@@ -141,14 +142,6 @@ function readRequired(path: string): string {
   } catch (err) {
     throw new KubernetesConfigError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
-}
-
-function obj(v: unknown): Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v)) : {};
-}
-
-function str(v: unknown): string {
-  return typeof v === 'string' ? v : '';
 }
 
 function named(list: unknown, name: string): Record<string, unknown> | undefined {
