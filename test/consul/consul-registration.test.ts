@@ -112,3 +112,13 @@ test('the check follows the pushgateway\'s real /-/healthy (the fake probes it)'
   healthy = false;
   await waitFor(() => fake.instances.get(id)?.status === 'critical', { what: 'critical' });
 });
+
+test('the registered check probes as shardgate does: health_check interval and timeout, upstream scheme, TLS skip and basic auth', async () => {
+  const { parseConfig } = await import('../../src/config/load-config.js');
+  const { registrationSettings } = await import('../../src/consul/consul-registration.js');
+  const cfg = parseConfig('consul_server: { addr: "c:8500", register_service_name: pgw }\ntargets: ["a:9091"]\nhealth_check: { interval: 3s, timeout: 1s }\nupstream: { scheme: https, tls_config: { insecure_skip_verify: true }, basic_auth: { username: u, password: p } }\n');
+  const s = registrationSettings(cfg);
+  assert.equal(s?.serviceName, 'pgw');
+  assert.deepEqual(s?.check, { intervalMs: 3000, timeoutMs: 1000, scheme: 'https', tlsSkipVerify: true, authorization: `Basic ${Buffer.from('u:p').toString('base64')}` });
+  assert.equal(registrationSettings(parseConfig('targets: ["a:9091"]\n')), undefined);
+});
