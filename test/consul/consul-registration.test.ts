@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
-import { ConsulRegistration, serviceId, type RegistrationSettings } from '../../src/consul/consul-registration.js';
+import { ConsulRegistration, registrationSettings, serviceId, type RegistrationSettings } from '../../src/consul/consul-registration.js';
+import { parseConfig } from '../../src/config/load-config.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { ConsulFake } from '../support/consul-fake.js';
 import { waitFor } from '../support/wait-for.js';
@@ -113,9 +114,7 @@ test('the check follows the pushgateway\'s real /-/healthy (the fake probes it)'
   await waitFor(() => fake.instances.get(id)?.status === 'critical', { what: 'critical' });
 });
 
-test('the registered check probes as shardgate does: health_check interval and timeout, upstream scheme, TLS skip and basic auth', async () => {
-  const { parseConfig } = await import('../../src/config/load-config.js');
-  const { registrationSettings } = await import('../../src/consul/consul-registration.js');
+test('the registered check probes as shardgate does: health_check interval and timeout, upstream scheme, TLS skip and basic auth', () => {
   const cfg = parseConfig('consul_server: { addr: "c:8500", register_service_name: pgw }\ntargets: ["a:9091"]\nhealth_check: { interval: 3s, timeout: 1s }\nupstream: { scheme: https, tls_config: { insecure_skip_verify: true }, basic_auth: { username: u, password: p } }\n');
   const s = registrationSettings(cfg);
   assert.equal(s?.serviceName, 'pgw');
