@@ -37,14 +37,11 @@ export function impliedConsulSource(server: NonNullable<Config['consulServer']>)
 
 export function consulServerConfig(c: ConfigFile['consul_server'], problems: string[]): Config['consulServer'] {
   if (!c) return undefined;
-  if (!c.addr) {
-    problems.push('consul_server.addr: required (host:port of the Consul agent)');
-    return undefined;
-  }
   if ((c.username ?? '') === '' && (c.password ?? '') !== '') problems.push('consul_server.username: required with password');
   return {
     connection: {
-      address: c.addr,
+      // An empty addr is the Go API client's default agent address, as dynamic-sharding got it.
+      address: c.addr || '127.0.0.1:8500',
       token: c.token ?? undefined,
       // dynamic-sharding read username/password but never sent them; shardgate sends them as HTTP basic auth (the Go client's HttpAuth).
       basicAuth: c.username ? { username: c.username, password: c.password ?? '' } : undefined,

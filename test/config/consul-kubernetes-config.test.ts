@@ -33,6 +33,10 @@ test('consul_server with another source: the targets are registered and stand be
   assert.equal(cfg.consulServer?.serviceName, 'pgw');
 });
 
+test('consul_server without addr talks to the local agent at 127.0.0.1:8500, as the Go client dynamic-sharding used', () => {
+  assert.equal(parseConfig('consul_server: { addr: }\n').consulServer?.connection.address, '127.0.0.1:8500');
+});
+
 test('bad consul and kubernetes blocks are refused, naming the key', () => {
   const bad: Array<[string, RegExp]> = [
     ['membership: { consul: { server: c, service: s }, dns: { names: [a], type: A, port: 1 } }\n', /membership: set only one source/],
@@ -42,7 +46,7 @@ test('bad consul and kubernetes blocks are refused, naming the key', () => {
     ['membership: { kubernetes: { service: s } }\n', /membership.kubernetes: not running in a cluster/],
     ['membership: { kubernetes: { api_server: "http://k", service: s } }\n', /membership.kubernetes.namespace: required/],
     ['membership: { kubernetes: { api_server: "k:6443", namespace: n, service: s } }\n', /membership.kubernetes.api_server: must be an http/],
-    ['consul_server: { username: u }\n', /consul_server.addr: required/],
+    ['consul_server: { password: p }\n', /consul_server.username: required with password/],
   ];
   for (const [yaml, message] of bad) assert.throws(() => parseConfig(yaml, 'x.yml', dir), (err) => err instanceof ConfigError && message.test(err.message), yaml);
 });
