@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConsulSource, type ConsulSourceOptions } from '../../../src/membership/sources/consul-source.js';
 import { ConsulFake } from '../../support/consul-fake.js';
-import { RecordingSink } from '../../support/recording-sink.js';
+import { RecordingSink } from './recording-sink.js';
 import { waitFor } from '../../support/wait-for.js';
 import { sourceContract } from './source-contract.js';
 

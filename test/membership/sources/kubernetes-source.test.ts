@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { KubernetesSource, type KubernetesSourceOptions } from '../../../src/membership/sources/kubernetes-source.js';
 import { inClusterSettings, kubeconfigSettings } from '../../../src/membership/sources/kubernetes-api.js';
 import { endpointSlice, KubernetesFake } from '../../support/kubernetes-fake.js';
-import { RecordingSink } from '../../support/recording-sink.js';
+import { RecordingSink } from './recording-sink.js';
 import { waitFor } from '../../support/wait-for.js';
 import { sourceContract } from './source-contract.js';
 

@@ -25,4 +25,22 @@ export class RecordingSink implements SourceSink {
     const r = this.last();
     return r?.kind === 'update' ? r.targets.map((t) => t.address).sort() : undefined;
   }
+
+  /** The reports, in order (alias used by the Consul/Kubernetes tests and the contract suite). */
+  get events(): readonly Report[] {
+    return this.reports;
+  }
+
+  /** Addresses of the last update, sorted, even if failures came after it; undefined before the first. */
+  lastAddresses(): string[] | undefined {
+    return this.updates().at(-1)?.map((t) => t.address).sort();
+  }
+
+  updates(): (readonly DiscoveredTarget[])[] {
+    return this.reports.flatMap((r) => (r.kind === 'update' ? [r.targets] : []));
+  }
+
+  failures(): string[] {
+    return this.reports.flatMap((r) => (r.kind === 'failed' ? [r.reason] : []));
+  }
 }

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type MembershipSource } from '../../../src/membership/source.js';
-import { RecordingSink } from '../../support/recording-sink.js';
+import { RecordingSink } from './recording-sink.js';
 import { waitFor } from '../../support/wait-for.js';
 
 export interface ContractBackend {
