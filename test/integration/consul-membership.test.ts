@@ -109,3 +109,34 @@ test('consul_server with Consul down at start-up: the configured pushgateways se
   await pushGroups(sg.url, 'seeded_e2e', 5, 1);
   assert.match(sg.logs(), /consul registration failed/);
 });
+
+/**
+ * Debian's prometheus (2.42) is built without consul_sd (its config loader
+ * rejects `consul_sd_configs`), so this test makes the two calls Prometheus'
+ * consul_sd makes (discovery/consul/consul.go: Agent().Self() for the
+ * datacenter, then Health().ServiceMultipleTags(name, tags, passingOnly=false)
+ * as a blocking query) and maps the answer as it does: address =
+ * Service.Address or Node.Address, with Service.Port.
+ */
+test('what dynamic-sharding\'s consul_sd_configs job reads: every registered pushgateway at its address, with its check status', async (t) => {
+  const [a, b] = pgs as [TestPushgateway, TestPushgateway];
+  const fake = new ConsulFake();
+  await fake.start();
+  fake.probeChecks = true;
+  t.after(() => fake.close());
+  const sg = await startShardgate({
+    config: `consul_server:\n  addr: ${fake.address}\n  register_service_name: pushgateway\npushgateway:\n  port: ${port(a)}\n  servers:\n    - ${a.target}\n    - ${b.target}\n${FAST}`,
+    waitReady: true,
+  });
+  t.after(() => sg.stop());
+  await waitFor(async () => (await ringMembers(sg.url)).length === 2, { what: 'both pushgateways in the ring' });
+  await waitFor(() => [...fake.instances.values()].filter((i) => i.status === 'passing').length === 2, { what: 'both checks passing' });
+  const self = (await (await fetch(`http://${fake.address}/v1/agent/self`)).json()) as { Config: { Datacenter: string } };
+  assert.equal(self.Config.Datacenter, 'dc1');
+  const res = await fetch(`http://${fake.address}/v1/health/service/pushgateway`);
+  assert.ok(Number(res.headers.get('x-consul-index')) > 0);
+  const entries = (await res.json()) as Array<{ Node: { Address: string }; Service: { Address: string; Port: number }; Checks: Array<{ Status: string }> }>;
+  const addresses = entries.map((e) => `${e.Service.Address || e.Node.Address}:${e.Service.Port}`).sort();
+  assert.deepEqual(addresses, [a.target, b.target].sort());
+  assert.ok(entries.every((e) => e.Checks.every((c) => c.Status === 'passing')), '__meta_consul_health would be passing');
+});

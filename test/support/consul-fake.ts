@@ -138,6 +138,7 @@ export class ConsulFake {
     const dereg = /^\/v1\/agent\/service\/deregister\/(.+)$/.exec(url.pathname);
     if (req.method === 'PUT' && dereg) return this.#deregister(decodeURIComponent(dereg[1] ?? ''), res);
     if (req.method === 'GET' && url.pathname === '/v1/agent/services') return this.#agentServices(res);
+    if (req.method === 'GET' && url.pathname === '/v1/agent/self') return this.#agentSelf(res);
     send(res, 404, 'not found in the fake\n');
   }
 
@@ -221,6 +222,15 @@ export class ConsulFake {
     for (const i of this.instances.values()) out[i.id] = { ID: i.id, Service: i.service, Tags: i.tags, Meta: i.meta, Port: i.port, Address: i.address, Datacenter: this.datacenter };
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(out));
+  }
+
+  /**
+   * `GET /v1/agent/self` (https://developer.hashicorp.com/consul/api-docs/agent#read-configuration):
+   * the agent's configuration; Prometheus' consul_sd reads `Config.Datacenter` from it.
+   */
+  #agentSelf(res: ServerResponse): void {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ Config: { Datacenter: this.datacenter, NodeName: 'node-1' }, Member: { Name: 'node-1', Addr: '127.0.0.1' } }));
   }
 
   /**
