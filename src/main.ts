@@ -289,14 +289,15 @@ async function main(argv: readonly string[]): Promise<number> {
     sourced.stop();
     membership.stop();
     coordinator.stop();
-    await registration.stop();
+    // Registrations stay in Consul; this only ends the resync (awaited below, not before the server closes).
+    const registrationStopped = registration.stop();
     const closed = new Promise<void>((r) => server.close(() => r()));
     const idle = setInterval(() => server.closeIdleConnections(), 100);
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
     await closed;
     clearInterval(idle);
     clearTimeout(force);
-    await Promise.all(allPools.map((pools) => pools.close()));
+    await Promise.all([...allPools.map((pools) => pools.close()), registrationStopped]);
     await fleet?.stop();
     logger.info('shardgate stopped');
     resolveExit(0);
