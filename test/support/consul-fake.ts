@@ -111,6 +111,12 @@ export class ConsulFake {
     this.#wake();
   }
 
+  /**
+   * Every write raises the index and wakes blocked queries: "the HTTP request
+   * will hang until a change in the system occurs" (blocking queries doc).
+   * One index for everything, as Consul's raft index; a change elsewhere also
+   * wakes a query ("no guarantee of a change").
+   */
   #changed(): void {
     this.#index += 1;
     this.#wake();
