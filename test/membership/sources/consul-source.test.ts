@@ -4,7 +4,6 @@ import { ConsulSource, type ConsulSourceOptions } from '../../../src/membership/
 import { ConsulFake } from '../../support/consul-fake.js';
 import { RecordingSink } from './recording-sink.js';
 import { waitFor } from '../../support/wait-for.js';
-import { sourceContract } from './source-contract.js';
 
 const FAST = { initialBackoffMs: 20, maxBackoffMs: 200, minIntervalMs: 10, burst: 2 };
 
@@ -145,20 +144,4 @@ test('after stop() the sink is never called again', async (t) => {
   fake.put({ id: 'b', port: 9092 });
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(sink.events.length, n);
-});
-
-sourceContract('ConsulSource', async (t, initial) => {
-  const fake = new ConsulFake();
-  await fake.start();
-  const list = (addresses: readonly string[]): void => {
-    for (const id of [...fake.instances.keys()]) if (!addresses.includes(id)) fake.remove(id);
-    for (const a of addresses) if (!fake.instances.has(a)) fake.put({ id: a, address: a.split(':')[0] ?? '', port: Number(a.split(':')[1]) });
-  };
-  list(initial);
-  const source = new ConsulSource({ connection: { address: fake.address, token: undefined, basicAuth: undefined, tls: undefined }, service: 'pushgateway', tags: [], datacenter: undefined, waitMs: 5_000, pacing: FAST });
-  t.after(async () => {
-    source.stop();
-    await fake.close();
-  });
-  return { source, list, breakIt: () => fake.close(), repair: () => fake.restart() };
 });

@@ -8,7 +8,6 @@ import { inClusterSettings, kubeconfigSettings } from '../../../src/membership/s
 import { endpointSlice, KubernetesFake } from '../../support/kubernetes-fake.js';
 import { RecordingSink } from './recording-sink.js';
 import { waitFor } from '../../support/wait-for.js';
-import { sourceContract } from './source-contract.js';
 
 const FAST = { initialBackoffMs: 20, maxBackoffMs: 200, minIntervalMs: 10, burst: 2 };
 
@@ -153,27 +152,4 @@ test('in-cluster settings come from KUBERNETES_SERVICE_HOST/PORT and the service
   ].join('\n'));
   const k = kubeconfigSettings(kubeconfig);
   assert.deepEqual([k.server, k.ca, k.token, k.defaultNamespace], ['https://k8s.example:6443', 'CA2', { value: 'abc' }, 'pg']);
-});
-
-sourceContract('KubernetesSource', async (t, initial) => {
-  const fake = new KubernetesFake();
-  await fake.start();
-  // One slice per address (addresses differ by port, which a slice carries once).
-  const list = (addresses: readonly string[]): void => {
-    const names = addresses.map((a) => `pg-${a.replace(/[^0-9]/g, '')}`);
-    for (const [i, a] of addresses.entries()) fake.apply(endpointSlice(names[i] ?? '', { endpoints: [{ ip: a.split(':')[0] ?? '' }], ports: [{ port: Number(a.split(':')[1]) }] }));
-    for (const name of current) if (!names.includes(name)) fake.delete(name);
-    current = names;
-  };
-  let current: string[] = [];
-  list(initial);
-  const source = new KubernetesSource({
-    api: { server: fake.url, token: undefined, ca: undefined, cert: undefined, key: undefined, insecureSkipVerify: false, defaultNamespace: undefined },
-    namespace: 'monitoring', service: 'pushgateway', portName: undefined, pacing: FAST,
-  });
-  t.after(async () => {
-    source.stop();
-    await fake.close();
-  });
-  return { source, list, breakIt: () => fake.close(), repair: () => fake.restart() };
 });
