@@ -3,7 +3,7 @@
 # then builds it. Safe to run again: it installs only what is missing.
 #   scripts/setup.sh           runtime: the pushgateway binary, npm packages
 #   scripts/setup.sh test      + what the test suite drives (Prometheus and promtool,
-#                              kubectl, the Python and Go clients, curl)
+#                              kubectl, the Python and Go clients, curl, dnsmasq)
 #   scripts/setup.sh bench     + what the benchmarks drive (nginx)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +23,8 @@ if [ "$purpose" = test ]; then
   # The status page test drives Debian's Chromium (puppeteer-core downloads no browser); the TLS tests make certificates with openssl.
   [ -x /usr/bin/chromium ] || need+=(chromium)
   command -v openssl >/dev/null 2>&1 || need+=(openssl)
+  # The DNS membership source is tested against a real dnsmasq on loopback.
+  command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
 fi
 if [ "$purpose" = bench ]; then
   command -v nginx >/dev/null 2>&1 || need+=(nginx-light)

@@ -25,7 +25,14 @@ import { errorMessage } from './upstream/upstream-error.js';
 import { LocalFleet } from './local/local-fleet.js';
 import { GroupLocks } from './rebalance/group-locks.js';
 import { Coordinator } from './rebalance/coordinator.js';
+import { SourcedTargets } from './membership/sourced-targets.js';
+import { fleetControl } from './membership/fleet-control.js';
+import { createSource } from './membership/sources/create-source.js';
+import { StaticSource } from './membership/sources/static-source.js';
+import { type MembershipSource } from './membership/source.js';
 import { Reloader } from './config/reloader.js';
+import { RegistrationControl } from './consul/consul-registration.js';
+import { followsRegistration } from './config/consul-kubernetes-config.js';
 import { WebServer } from './web/web-server.js';
 import { ShardgateError } from './http/errors.js';
 
@@ -91,7 +98,7 @@ async function main(argv: readonly string[]): Promise<number> {
       await fleet.stop();
       return 1;
     }
-  } else if (targets.length === 0) {
+  } else if (config.membership.source.kind === 'static' && targets.length === 0) {
     logger.error({ file: flags.configFile }, 'no pushgateway targets configured: set `targets` (or dynamic-sharding\'s `pushgateway.servers`) in the config file, or run `shardgate local`');
     return 1;
   }
@@ -105,6 +112,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const allPools = [pushPools, controlPools, healthPools];
   const client = new PushgatewayClient(controlPools);
   const healthClient = new PushgatewayClient(healthPools);
+  // A dynamic source's targets arrive with its first answer (sourced below),
+  // except that targets registered in Consul seed the membership that reads them back.
+  const dynamic = fleet === undefined && config.membership.source.kind !== 'static';
+  if (dynamic && !followsRegistration(config)) targets = [];
   const membership = new HealthCheckedTargets({
     targets,
     settings: config.healthCheck,
@@ -116,6 +127,8 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const sdFile = flags.sdFile ? new SdFileWriter(flags.sdFile) : undefined;
   const publishDiscovery = (): void => {
+    // A drain that ended may let the source glue drop its target.
+    void sourced.reconcile();
     sdFile?.write(coordinator.discovery()).catch((err: unknown) => logger.error({ err: errorMessage(err), file: flags.sdFile }, 'cannot write sd file'));
   };
   const locks = new GroupLocks();
@@ -130,9 +143,31 @@ async function main(argv: readonly string[]): Promise<number> {
       timeoutMs: Math.max(config.upstream.responseTimeoutMs, 30_000),
       onDiscoveryChange: publishDiscovery,
       completeInDoubt: () => router.completeInDoubt(),
+      sourceLabels: (t) => sourced.labelsOf(t),
     },
     config.rebalance,
   );
+  // Which targets are configured: the static list, or what a membership source lists (with its guard rules).
+  const control = fleetControl(coordinator, membership);
+  const sourced: SourcedTargets = new SourcedTargets({
+    fleet: {
+      ...control,
+      setTargets: async (next, health) => {
+        await control.setTargets(next, health);
+        for (const pools of allPools) pools.retain(next);
+      },
+    },
+    clock: systemClock,
+    logger: logger.child({ component: 'membership' }),
+    metrics,
+    initial: targets,
+    guard: config.membership,
+    health: config.healthCheck,
+    tickMs: config.healthCheck.intervalMs,
+    onLabelsChange: () => coordinator.labelsChanged(),
+  });
+  membership.onChange(() => void sourced.reconcile());
+  const sourceOf = (c: Config): MembershipSource => (fleet !== undefined ? new StaticSource(targets) : createSource(c.membership.source, c.targets));
   let mode = flags.mode ?? config.mode;
   let routingView: Routing = { ...coordinator.routing(), mode };
   /** The routing with the mode, rebuilt only when either changed. */
@@ -148,11 +183,16 @@ async function main(argv: readonly string[]): Promise<number> {
     deleteOn: (target, path) => client.delete(target, path, config.upstream.responseTimeoutMs),
     inDoubt: (err) => err instanceof ShardgateError && err.inDoubt,
   });
+  // dynamic-sharding's consul_server: register the targets before a Consul source reads them back.
+  const registration = new RegistrationControl(logger.child({ component: 'consul' }));
+  if (fleet === undefined) await registration.apply(config);
+  else if (config.consulServer !== undefined) logger.warn('local mode: consul_server is ignored (the local fleet is not registered in Consul)');
   await membership.start();
+  await sourced.start(sourceOf(config));
   await coordinator.idle();
   coordinator.startSweeping();
   publishDiscovery();
-  if (routing().ring.members.length === 0) logger.warn({ targets: targets.join(',') }, 'no pushgateway is healthy yet: pushes get 503 until one is');
+  if (routing().ring.members.length === 0) logger.warn({ targets: membership.statuses().map((s) => s.target).join(',') }, 'no pushgateway is healthy yet: pushes get 503 until one is');
 
   const proxy = new PushProxy({
     pools: pushPools,
@@ -175,7 +215,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return next;
     },
     validate: (next) => {
-      if (fleet === undefined && next.targets.length === 0) throw new ConfigError('no pushgateway targets configured');
+      if (fleet === undefined && next.membership.source.kind === 'static' && next.targets.length === 0) throw new ConfigError('no pushgateway targets configured');
     },
     apply: async (next) => {
       for (const pools of allPools) pools.reconfigure(next.upstream);
@@ -183,9 +223,11 @@ async function main(argv: readonly string[]): Promise<number> {
       coordinator.settings = next.rebalance;
       if (next.rebalance.enabled !== config.rebalance.enabled) logger.warn('rebalance.enabled changed: takes effect on restart');
       if (next.listenAddress !== config.listenAddress && flags.listenAddress === undefined) logger.warn('listen_address changed: takes effect on restart');
-      const nextTargets = fleet === undefined ? next.targets : targets;
-      await coordinator.setTargets(nextTargets, next.healthCheck);
-      for (const pools of allPools) pools.retain(nextTargets);
+      // The static list is applied as it always was; a dynamic source keeps running unless its settings changed.
+      const keepSource = fleet !== undefined || (next.membership.source.kind !== 'static' && JSON.stringify(next.membership.source) === JSON.stringify(config.membership.source));
+      if (fleet === undefined) await registration.apply(next);
+      await sourced.reconfigure(keepSource ? undefined : sourceOf(next), next.membership, next.healthCheck);
+      const nextTargets = membership.statuses().map((s) => s.target);
       config = next;
       connectionLimits.settings = next.limits;
       applyWebConfig();
@@ -211,6 +253,7 @@ async function main(argv: readonly string[]): Promise<number> {
       reload,
       quit: () => void shutdown('quit'),
       shards: () => coordinator.shards(),
+      source: sourced,
       drain: coordinator.rebalancing ? (t, on) => coordinator.drain(t, on) : undefined,
       shuttingDown: () => shuttingDown,
     }))),
@@ -228,13 +271,15 @@ async function main(argv: readonly string[]): Promise<number> {
     });
   } catch (err) {
     logger.error({ err: errorMessage(err), address: `${host ?? ''}:${port}` }, 'cannot listen');
+    await registration.stop();
+    sourced.stop();
     membership.stop();
     await fleet?.stop();
     return 1;
   }
   const address = server.address();
   logger.info(
-    { version: VERSION, address: typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address), mode, shards: targets.length, healthy: routing().ring.members.length },
+    { version: VERSION, address: typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address), mode, source: sourced.kind, shards: membership.statuses().length, healthy: routing().ring.members.length },
     'shardgate listening',
   );
 
@@ -244,15 +289,18 @@ async function main(argv: readonly string[]): Promise<number> {
     if (shuttingDown) return;
     shuttingDown = true;
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    sourced.stop();
     membership.stop();
     coordinator.stop();
+    // Registrations stay in Consul; this only ends the resync (awaited below, not before the server closes).
+    const registrationStopped = registration.stop();
     const closed = new Promise<void>((r) => server.close(() => r()));
     const idle = setInterval(() => server.closeIdleConnections(), 100);
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
     await closed;
     clearInterval(idle);
     clearTimeout(force);
-    await Promise.all(allPools.map((pools) => pools.close()));
+    await Promise.all([...allPools.map((pools) => pools.close()), registrationStopped]);
     await fleet?.stop();
     logger.info('shardgate stopped');
     resolveExit(0);

@@ -1,6 +1,9 @@
 /**
  * The effective configuration: file + defaults, validated once and frozen.
  */
+import { type ConsulConnection } from '../consul/consul-api.js';
+import { type KubernetesApiSettings } from '../membership/sources/kubernetes-api.js';
+
 export type Mode = 'proxy' | 'redirect';
 
 export interface Config {
@@ -19,11 +22,57 @@ export interface Config {
    * address, 0 = no per-address limit.
    */
   readonly limits: { readonly maxBodyBytes: number; readonly maxConnections: number; readonly maxConnectionsPerIp: number };
-  /** Set when the file carries dynamic-sharding's consul_server block (accepted, not used yet). */
-  readonly consulServer: { readonly addr: string; readonly serviceName: string } | undefined;
+  /** Where the targets come from, and the guard rules for dynamic sources. */
+  readonly membership: MembershipConfig;
+  /**
+   * dynamic-sharding's `consul_server` block: register every target in
+   * Consul under `serviceName` (and, unless another source is configured,
+   * follow that service's health answers for membership).
+   */
+  readonly consulServer: { readonly connection: ConsulConnection; readonly serviceName: string } | undefined;
   /** Human-readable remarks about the file (legacy keys, ignored blocks), logged at load. */
   readonly notices: readonly string[];
 }
+
+export interface MembershipConfig {
+  readonly source: SourceConfig;
+  /** A target absent from a dynamic source's answers for this long leaves (flap damping). */
+  readonly removeAfterMs: number;
+  /** At most this fraction of the configured targets is drained at once because a source dropped them. */
+  readonly maxRemovalRatio: number;
+}
+
+/** One variant per source kind; `static` is the `targets` list. */
+export type SourceConfig =
+  | { readonly kind: 'static' }
+  | { readonly kind: 'file_sd'; readonly files: readonly string[]; readonly refreshIntervalMs: number }
+  | {
+      readonly kind: 'dns';
+      readonly names: readonly string[];
+      readonly type: 'A' | 'AAAA' | 'SRV';
+      /** Required for A/AAAA; SRV records carry their own port. */
+      readonly port: number | undefined;
+      readonly refreshIntervalMs: number;
+      /** host:port of the DNS server to ask; undefined = the system's resolvers. */
+      readonly resolver: string | undefined;
+    }
+  | {
+      readonly kind: 'consul';
+      readonly connection: ConsulConnection;
+      readonly service: string;
+      readonly tags: readonly string[];
+      readonly datacenter: string | undefined;
+      /** The blocking query's `wait`. */
+      readonly waitMs: number;
+    }
+  | {
+      readonly kind: 'kubernetes';
+      /** How to reach the API server (in-cluster, explicit or kubeconfig), resolved at load. */
+      readonly api: KubernetesApiSettings;
+      readonly namespace: string;
+      readonly service: string;
+      readonly portName: string | undefined;
+    };
 
 export interface UpstreamSettings {
   readonly connectTimeoutMs: number;
@@ -51,5 +100,6 @@ export const DEFAULTS = {
   healthCheck: { intervalMs: 5000, timeoutMs: 2000, fall: 2, rise: 2 },
   upstream: { connectTimeoutMs: 2000, responseTimeoutMs: 10_000, maxConnections: 64 },
   rebalance: { enabled: true, sweepIntervalMs: 60_000, concurrency: 4, maxMovesPerSecond: 500 },
+  membership: { removeAfterMs: 30_000, maxRemovalRatio: 0.5, fileSdRefreshIntervalMs: 5 * 60_000, dnsRefreshIntervalMs: 30_000, consulWaitMs: 60_000 },
   limits: { maxBodyBytes: 16 * 2 ** 20, maxConnections: 512, maxConnectionsPerIp: 0 },
 } as const;

@@ -9,6 +9,8 @@ import { type z } from 'zod';
 import { fileSchema, type ConfigFile } from './schema.js';
 import { type Config, DEFAULTS } from './config.js';
 import { upstreamSecurity } from './upstream-security.js';
+import { consulServerConfig, followsRegistration } from './consul-kubernetes-config.js';
+import { membershipConfig } from './membership-config.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -54,11 +56,7 @@ function build(file: ConfigFile, source: string, baseDir: string): Config {
   }
   const duplicates = targets.filter((t, i) => targets.indexOf(t) !== i);
   if (duplicates.length > 0) problems.push(`targets: duplicate target(s) ${[...new Set(duplicates)].join(', ')}`);
-  let consulServer: Config['consulServer'];
-  if (file.consul_server) {
-    consulServer = { addr: file.consul_server.addr ?? '', serviceName: file.consul_server.register_service_name ?? 'pushgateway' };
-    notices.push('consul_server is accepted but not used yet: membership comes from the targets and shardgate\'s own health checks');
-  }
+  const consulServer = consulServerConfig(file.consul_server, problems);
   const hc = { ...DEFAULTS.healthCheck, ...defined({ intervalMs: file.health_check?.interval, timeoutMs: file.health_check?.timeout, fall: file.health_check?.fall, rise: file.health_check?.rise }) };
   if (hc.intervalMs <= 0) problems.push('health_check.interval: must be greater than 0');
   if (hc.timeoutMs <= 0) problems.push('health_check.timeout: must be greater than 0');
@@ -69,6 +67,11 @@ function build(file: ConfigFile, source: string, baseDir: string): Config {
   const rb = { ...DEFAULTS.rebalance, ...defined({ enabled: file.rebalance?.enabled, sweepIntervalMs: file.rebalance?.sweep_interval, concurrency: file.rebalance?.concurrency, maxMovesPerSecond: file.rebalance?.max_moves_per_second }) };
   const limits = { ...DEFAULTS.limits, ...defined({ maxBodyBytes: file.limits?.max_body_size, maxConnections: file.limits?.max_connections, maxConnectionsPerIp: file.limits?.max_connections_per_ip }) };
   if (limits.maxBodyBytes <= 0) problems.push('limits.max_body_size: must be greater than 0');
+  const membership = membershipConfig(file, targets.length, baseDir, problems, consulServer);
+  if (consulServer !== undefined) {
+    notices.push(`consul_server: the targets are registered in Consul as service ${JSON.stringify(consulServer.serviceName)}` +
+      (followsRegistration({ consulServer, membership }) ? ', and membership follows its passing instances' : ''));
+  }
   if (problems.length > 0) throw new ConfigError(`${source}: ${problems.join('; ')}`);
   return deepFreeze({
     listenAddress: file.listen_address ?? file.http_listen_addr,
@@ -78,6 +81,7 @@ function build(file: ConfigFile, source: string, baseDir: string): Config {
     upstream: { ...up, ...security },
     rebalance: rb,
     limits,
+    membership,
     consulServer,
     notices,
   });

@@ -77,6 +77,56 @@ export const fileSchema = z.strictObject({
       max_moves_per_second: z.number().positive().optional(),
     })
     .optional(),
+  membership: z
+    .strictObject({
+      // Exactly one source; absent = the static `targets` list.
+      file_sd: z
+        .strictObject({
+          files: z.array(z.string().min(1)).min(1),
+          refresh_interval: duration.optional(),
+        })
+        .optional(),
+      dns: z
+        .strictObject({
+          names: z.array(z.string().min(1)).min(1),
+          type: z.enum(['A', 'AAAA', 'SRV']).optional(),
+          port: z.number().int().min(1).max(65535).optional(),
+          refresh_interval: duration.optional(),
+          resolver: hostPort.optional(),
+        })
+        .optional(),
+      // https://developer.hashicorp.com/consul/api-docs/health#list-service-instances-for-service
+      consul: z
+        .strictObject({
+          server: z.string().min(1),
+          service: z.string().min(1),
+          tags: z.array(z.string().min(1)).optional(),
+          datacenter: z.string().min(1).optional(),
+          token: z.string().min(1).optional(),
+          token_file: z.string().min(1).optional(),
+          wait: duration.optional(),
+          tls_config: z.strictObject({ ca_file: z.string().min(1).optional(), insecure_skip_verify: z.boolean().optional() }).optional(),
+        })
+        .optional(),
+      // EndpointSlices of a Service: in-cluster by default, or api_server / kubeconfig_file.
+      kubernetes: z
+        .strictObject({
+          service: z.string().min(1),
+          namespace: z.string().min(1).optional(),
+          port_name: z.string().min(1).optional(),
+          api_server: z.string().regex(/^https?:\/\//, 'must be an http:// or https:// URL').optional(),
+          bearer_token: z.string().min(1).optional(),
+          token_file: z.string().min(1).optional(),
+          ca_file: z.string().min(1).optional(),
+          insecure_skip_verify: z.boolean().optional(),
+          kubeconfig_file: z.string().min(1).optional(),
+        })
+        .optional(),
+      // Guard rules that apply to every dynamic source (see README, "Membership sources").
+      remove_after: duration.optional(),
+      max_removal_ratio: z.number().gt(0).max(1).optional(),
+    })
+    .optional(),
   limits: z
     .strictObject({
       max_body_size: byteSize.optional(),
@@ -98,6 +148,8 @@ export const fileSchema = z.strictObject({
       username: z.string().nullish(),
       password: z.string().nullish(),
       register_service_name: z.string().nullish(),
+      // shardgate's addition: the ACL token for registering (X-Consul-Token)
+      token: z.string().nullish(),
     })
     .nullish(),
 });

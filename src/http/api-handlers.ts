@@ -22,8 +22,11 @@ export function handleShards(ctx: HttpContext, res: ServerResponse): void {
     last_check: s.lastCheck,
     last_check_duration_seconds: s.lastCheckDurationSeconds,
     last_error: s.lastError,
+    // What the membership source says about it: listed or leaving (pending, held, draining, refused), and its labels.
+    source: ctx.source.target(s.target) ?? null,
   }));
-  sendJson(res, 200, { status: 'success', data });
+  // Beside the list (as group_counts in /api/v1/metrics): the source's own state.
+  sendJson(res, 200, { status: 'success', data, membership: ctx.source.status() });
 }
 
 export function handleSd(ctx: HttpContext, res: ServerResponse): void {
@@ -41,6 +44,7 @@ export function handleStatus(ctx: HttpContext, res: ServerResponse): void {
       mode: routing.mode,
       ring: { algorithm: 'rendezvous', members: routing.ring.members, pending_moves: routing.overrides.size },
       shards: ctx.shards(),
+      membership: ctx.source.status(),
     },
   });
 }

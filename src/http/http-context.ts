@@ -10,6 +10,7 @@ import { type PushProxy, type Routing } from '../proxy/push-proxy.js';
 import { type Flags } from '../cli/flags.js';
 import { type SdTargetGroup } from '../discovery/http-sd.js';
 import { type ShardView } from '../rebalance/coordinator.js';
+import { type SourcedTargets } from '../membership/sourced-targets.js';
 
 export interface HttpContext {
   readonly proxy: PushProxy;
@@ -33,6 +34,8 @@ export interface HttpContext {
   readonly shards: () => readonly ShardView[];
   /** Set when the rebalancer is on: starts or cancels a drain; undefined for an unknown target. */
   readonly drain?: (target: string, on: boolean) => unknown;
+  /** The membership source's state, and what it says about each target. */
+  readonly source: Pick<SourcedTargets, 'status' | 'target'>;
   /** True while shutting down: pushes get 503. */
   readonly shuttingDown: () => boolean;
 }

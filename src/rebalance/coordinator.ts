@@ -44,6 +44,8 @@ export interface CoordinatorDeps {
   readonly onDiscoveryChange?: () => void;
   /** Completes the writes in doubt (PushRouter.completeInDoubt); run before every rebalance round. */
   readonly completeInDoubt?: () => Promise<void>;
+  /** What the membership source knows about a target, published in discovery as `__meta_shardgate_<name>`. */
+  readonly sourceLabels?: (target: string) => Readonly<Record<string, string>>;
 }
 
 export type { DrainState } from './drains.js';
@@ -262,7 +264,12 @@ export class Coordinator {
       state: this.#drains.state(s.target)?.state ?? 'draining',
       holdsGroups: routedTo.has(s.target) || this.#unmovable.on(s.target).length > 0,
     }));
-    return sdTargetGroups(this.#ring.members, outside);
+    return sdTargetGroups(this.#ring.members, outside, this.#deps.sourceLabels);
+  }
+
+  /** The membership source changed a target's labels: the discovery list may change. */
+  labelsChanged(): void {
+    this.#discoveryMayHaveChanged();
   }
 
   // ---- internals ----

@@ -164,6 +164,36 @@ export class Metrics {
     help: 'When the last rebalance round finished without failures.',
     registers: [this.registry],
   });
+  readonly sourceUp = new Gauge({
+    name: 'shardgate_membership_source_up',
+    help: 'Whether the membership source\'s last answer was usable (1) or it failed or answered with no targets (0); the last good set is kept meanwhile.',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly sourceUpdates = new Counter({
+    name: 'shardgate_membership_source_updates_total',
+    help: 'Answers of the membership source, by result: success, failure (unreachable, invalid) or empty (ignored by the shrink guard).',
+    labelNames: ['kind', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly sourceTargets = new Gauge({
+    name: 'shardgate_membership_source_targets',
+    help: 'Targets in the membership source\'s last accepted answer.',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly sourceLastUpdate = new Gauge({
+    name: 'shardgate_membership_source_last_update_timestamp_seconds',
+    help: 'When the membership source last gave an accepted answer.',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly sourceLeaving = new Gauge({
+    name: 'shardgate_membership_leaving_targets',
+    help: 'Configured targets the source no longer lists (or lists as terminating), by phase: pending (within remove_after), held (by max_removal_ratio), draining.',
+    labelNames: ['phase'] as const,
+    registers: [this.registry],
+  });
   readonly buildInfo = new Gauge({
     name: 'shardgate_build_info',
     help: 'A metric with a constant 1 value labelled by version and Node.js version.',

@@ -22,8 +22,11 @@ pushgateway:
 `);
   assert.deepEqual(cfg.targets, ['1.1.1.1:9091', '1.1.1.2:9091']);
   assert.equal(cfg.listenAddress, ':9292');
-  assert.deepEqual(cfg.consulServer, { addr: 'localhost:8500', serviceName: 'pushgateway' });
-  assert.ok(cfg.notices.some((n) => n.includes('consul_server is accepted but not used yet')));
+  // consul_server does what it says: the targets are registered, and membership follows Consul's answers for that service.
+  assert.deepEqual(cfg.consulServer, { connection: { address: 'localhost:8500', token: undefined, basicAuth: undefined, tls: undefined }, serviceName: 'pushgateway' });
+  assert.equal(cfg.membership.source.kind, 'consul');
+  assert.ok(cfg.membership.source.kind === 'consul' && cfg.membership.source.service === 'pushgateway' && cfg.membership.source.connection.address === 'localhost:8500');
+  assert.ok(cfg.notices.some((n) => n.includes('registered in Consul as service "pushgateway", and membership follows its passing instances')));
 });
 
 test('shardgate keys with defaults filled in, frozen', () => {

@@ -24,3 +24,11 @@ test('a shard outside the ring is listed only while it is up and holds groups', 
 test('an empty ring gives the empty list Prometheus expects', () => {
   assert.deepEqual(sdTargetGroups([], []), []);
 });
+
+test('the membership source\'s labels come as __meta_shardgate_<name>; shardgate\'s own labels win a clash', () => {
+  const labels = (t: string): Record<string, string> => (t === 'a:1' ? { zone: 'eu', state: 'spoofed', filepath: '/etc/sd/pg.json' } : {});
+  assert.deepEqual(sdTargetGroups(['a:1', 'b:1'], [], labels), [
+    { targets: ['a:1'], labels: { __meta_shardgate_filepath: '/etc/sd/pg.json', __meta_shardgate_state: 'active', __meta_shardgate_zone: 'eu', __meta_shardgate_shard: 'a:1' } },
+    { targets: ['b:1'], labels: { __meta_shardgate_shard: 'b:1', __meta_shardgate_state: 'active' } },
+  ]);
+});

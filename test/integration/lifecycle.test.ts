@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { startPushgateways, type TestPushgateway } from '../support/pushgateway.js';
 import { startShardgate } from '../support/shardgate.js';
 import { waitFor } from '../support/wait-for.js';
+import { ConsulFake } from '../support/consul-fake.js';
 
 let pgs: TestPushgateway[] = [];
 before(async () => {
@@ -72,21 +73,27 @@ test('the lifecycle API is off unless enabled', async (t) => {
   assert.equal((await fetch(`${sg.url}/api/v1/admin/wipe`, { method: 'PUT' })).status, 404);
 });
 
-test("the original dynamic-sharding.yml starts shardgate unchanged, and --sd.file is written", async (t) => {
+test("the original dynamic-sharding.yml starts shardgate unchanged: its pushgateways are registered in Consul, and --sd.file is written", async (t) => {
   const [a, b] = pgs as [TestPushgateway, TestPushgateway];
   const port = a.target.split(':')[1] ?? '';
   const sdFile = join(tmpdir(), `shardgate-sd-${process.pid}.json`);
   t.after(() => rm(sdFile, { force: true }));
+  // The Consul agent (a fake that really probes the registered HTTP checks).
+  const consul = new ConsulFake();
+  await consul.start();
+  consul.probeChecks = true;
+  t.after(() => consul.close());
   // dynamic-sharding lists IPs and one shared port; host:port entries are accepted too.
   const sg2 = await startShardgate({
-    config: `consul_server:\n  addr: localhost:8500\n  username:\n  password:\n  register_service_name: pushgateway\nhttp_listen_addr: :9292\npushgateway:\n  port: ${port}\n  servers:\n    - 127.0.0.1\n    - ${b.target}\n`,
+    config: `consul_server:\n  addr: ${consul.address}\n  username:\n  password:\n  register_service_name: pushgateway\nhttp_listen_addr: :9292\npushgateway:\n  port: ${port}\n  servers:\n    - 127.0.0.1\n    - ${b.target}\n`,
     args: [`--sd.file=${sdFile}`],
     waitReady: true,
   });
   t.after(() => sg2.stop());
   await waitFor(async () => (await members(sg2.url)).length === 2, { what: 'both legacy servers in the ring' });
   assert.deepEqual(await members(sg2.url), sortedTargets([a, b]));
-  assert.match(sg2.logs(), /consul_server is accepted but not used yet/);
+  assert.deepEqual([...consul.instances.keys()].sort(), [a, b].map((p) => p.target.replace(':', '_')).sort());
+  assert.match(sg2.logs(), /membership follows its passing instances/);
   const file = JSON.parse(await readFile(sdFile, 'utf8')) as Array<{ targets: string[] }>;
   assert.deepEqual(file.flatMap((g) => g.targets).sort(), sortedTargets([a, b]));
 });
