@@ -3,6 +3,9 @@
  */
 export type Mode = 'proxy' | 'redirect';
 
+/** Who runs Pushgateway's consistency check: shardgate for the whole fleet, each pushgateway for itself, or nobody. */
+export type ConsistencyCheck = 'gateway' | 'shard' | 'off';
+
 export interface Config {
   /** Listen address from the file, if it set one (flags override it). */
   readonly listenAddress: string | undefined;
@@ -19,6 +22,12 @@ export interface Config {
    * address, 0 = no per-address limit.
    */
   readonly limits: { readonly maxBodyBytes: number; readonly maxConnections: number; readonly maxConnectionsPerIp: number };
+  /**
+   * consistencyCheck is undefined when the file does not set it: `shard`
+   * for a remote fleet, `gateway` for `shardgate local` (main.ts decides).
+   * indexResyncIntervalMs: how often gateway mode re-reads the shards.
+   */
+  readonly push: { readonly consistencyCheck: ConsistencyCheck | undefined; readonly indexResyncIntervalMs: number };
   /** Set when the file carries dynamic-sharding's consul_server block (accepted, not used yet). */
   readonly consulServer: { readonly addr: string; readonly serviceName: string } | undefined;
   /** Human-readable remarks about the file (legacy keys, ignored blocks), logged at load. */
@@ -51,5 +60,6 @@ export const DEFAULTS = {
   healthCheck: { intervalMs: 5000, timeoutMs: 2000, fall: 2, rise: 2 },
   upstream: { connectTimeoutMs: 2000, responseTimeoutMs: 10_000, maxConnections: 64 },
   rebalance: { enabled: true, sweepIntervalMs: 60_000, concurrency: 4, maxMovesPerSecond: 500 },
+  push: { indexResyncIntervalMs: 60_000 },
   limits: { maxBodyBytes: 16 * 2 ** 20, maxConnections: 512, maxConnectionsPerIp: 0 },
 } as const;

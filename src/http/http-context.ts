@@ -33,6 +33,8 @@ export interface HttpContext {
   readonly shards: () => readonly ShardView[];
   /** Set when the rebalancer is on: starts or cancels a drain; undefined for an unknown target. */
   readonly drain?: (target: string, on: boolean) => unknown;
+  /** Called after a wipe reached every shard (gateway mode re-syncs its index). */
+  readonly afterWipe?: () => void;
   /** True while shutting down: pushes get 503. */
   readonly shuttingDown: () => boolean;
 }

@@ -4,6 +4,13 @@
  * request-body.ts for when it is buffered) and returns the pushgateway's
  * status and body unchanged; redirect mode answers 307.
  *
+ * With `push.consistency_check: gateway` (a GatewayCheck is given), every
+ * PUT/POST is read whole, parsed and checked against the fleet index first
+ * (gateway-check.ts): a rejected push gets Pushgateway's 400 and message and
+ * only stamps the group's failure time on its shard; an accepted one is
+ * forwarded and answered 200 with an empty body, as a checked pushgateway
+ * answers.
+ *
  * Locking, routing and the DELETE fan-out live in push-router.ts.
  */
 import { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -19,7 +26,8 @@ import { forwardedHeaders } from './forwarded-headers.js';
 import { exchange, type Exchange } from '../upstream/exchange.js';
 import { sendRedirect } from '../http/respond.js';
 import { pushTarget, type RoutingTable } from './push-target.js';
-import { bodyTooLarge, readPushBody } from './push-body.js';
+import { bodyTooLarge, readPushBody, type PushBody } from './push-body.js';
+import { FAILURE_STAMP_BODY, type GatewayCheck } from './gateway-check.js';
 
 export type { PushMethod } from './push-router.js';
 
@@ -37,6 +45,8 @@ export interface PushProxyDeps {
   readonly maxBodyBytes: () => number;
   /** Called when a target could not be reached, to re-check its health now. */
   readonly onUnreachable?: (target: string) => void;
+  /** Set in `push.consistency_check: gateway` mode. */
+  readonly gateway?: GatewayCheck;
 }
 
 export class PushProxy {
@@ -56,6 +66,8 @@ export class PushProxy {
       this.#deps.metrics.countRequest(method, '307', target);
       return;
     }
+    const gateway = this.#deps.gateway;
+    if (gateway !== undefined) return this.#handleChecked(req, res, method, key, gateway);
     await this.#deps.router.route(method, key, async (target, path) => {
       this.#deps.metrics.inFlight.inc();
       try {
@@ -70,19 +82,88 @@ export class PushProxy {
   async #forward(req: IncomingMessage, res: ServerResponse, method: PushMethod, owner: string, path: string): Promise<{ statusCode: number }> {
     const started = performance.now();
     const body = method === 'DELETE' ? undefined : await readPushBody(req, this.#deps.maxBodyBytes());
-    if (body?.kind === 'aborted') {
-      // Nothing reaches the pushgateway; the client is gone, so nobody reads an answer.
-      this.#deps.metrics.countRequest(method, 'client_aborted', owner);
-      res.destroy();
-      return { statusCode: 0 };
-    }
-    let answer: Exchange;
+    if (body?.kind === 'aborted') return this.#aborted(res, method, owner);
+    const answer = await this.#send(req, method, owner, path, body);
+    // A streamed body cut at the limit was rejected upstream; say why.
+    if (body?.kind === 'streamed' && body.exceeded()) throw bodyTooLarge(this.#deps.maxBodyBytes());
+    this.#deps.metrics.observeForward(owner, (performance.now() - started) / 1000);
+    this.#deps.metrics.countRequest(method, String(answer.statusCode), owner);
+    writeAnswer(res, answer);
+    return answer;
+  }
+
+  /**
+   * Gateway mode. The body is read and parsed before the group's lock is
+   * taken (a parse error is answered without touching anything); the check,
+   * the forward and the index update run in the group's order.
+   */
+  async #handleChecked(req: IncomingMessage, res: ServerResponse, method: PushMethod, key: GroupingKey, gateway: GatewayCheck): Promise<void> {
+    const body = method === 'DELETE' ? undefined : await readPushBody(req, this.#deps.maxBodyBytes(), true);
+    if (body?.kind === 'streamed') throw new Error('gateway check: body was not read whole');
+    const push = body?.kind === 'buffered' ? gateway.parse(body.bytes, req.headers['content-type']) : undefined;
+    await gateway.inGroupOrder(key, () =>
+      this.#deps.router.route(method, key, async (owner, path) => {
+        if (body?.kind === 'aborted') return this.#aborted(res, method, owner);
+        const started = performance.now();
+        this.#deps.metrics.inFlight.inc();
+        try {
+          if (method === 'DELETE' || push === undefined) {
+            const answer = await this.#send(req, method, owner, path, body);
+            if (answer.statusCode >= 200 && answer.statusCode < 300) gateway.deleted(key);
+            this.#deps.metrics.countRequest(method, String(answer.statusCode), owner);
+            writeAnswer(res, answer);
+            return answer;
+          }
+          const verdict = gateway.admit(method, key, push);
+          if (!verdict.accepted) {
+            // Best effort: the stamp only feeds the failure-time alert.
+            await this.#stampFailure(owner, path);
+            this.#deps.metrics.countRequest(method, '400', owner);
+            throw gateway.rejection(verdict, (k) => pushTarget(this.#deps.routing(), k));
+          }
+          let answer: Exchange;
+          try {
+            answer = await this.#send(req, method, owner, path, body);
+          } catch (err) {
+            verdict.undo();
+            throw err;
+          }
+          this.#deps.metrics.observeForward(owner, (performance.now() - started) / 1000);
+          const ok = answer.statusCode >= 200 && answer.statusCode < 300;
+          if (!ok) verdict.undo();
+          // A checked pushgateway answers an accepted push 200 with an empty body.
+          const shown = ok ? { ...answer, statusCode: 200, body: Buffer.alloc(0), contentType: undefined } : answer;
+          this.#deps.metrics.countRequest(method, String(shown.statusCode), owner);
+          writeAnswer(res, shown);
+          return answer;
+        } finally {
+          this.#deps.metrics.inFlight.dec();
+        }
+      }),
+    );
+  }
+
+  #aborted(res: ServerResponse, method: PushMethod, owner: string): { statusCode: number } {
+    // Nothing reaches the pushgateway; the client is gone, so nobody reads an answer.
+    this.#deps.metrics.countRequest(method, 'client_aborted', owner);
+    res.destroy();
+    return { statusCode: 0 };
+  }
+
+  /** See FAILURE_STAMP_BODY; errors are ignored (the client's answer does not depend on it). */
+  async #stampFailure(owner: string, path: string): Promise<void> {
+    const headers = { 'content-type': 'text/plain; version=0.0.4', 'content-length': String(FAILURE_STAMP_BODY.length) };
+    await exchange(this.#deps.pools.get(owner), { method: 'POST', path, headers, body: FAILURE_STAMP_BODY }).catch(() => undefined);
+  }
+
+  /** One exchange with a pushgateway; unreachable and timed-out shards become ShardgateErrors. */
+  async #send(req: IncomingMessage, method: PushMethod, owner: string, path: string, body: PushBody | undefined): Promise<Exchange> {
     try {
-      answer = await exchange(this.#deps.pools.get(owner), {
+      return await exchange(this.#deps.pools.get(owner), {
         method,
         path,
         headers: forwardedHeaders(req.headers, req.socket.remoteAddress, body?.kind === 'buffered' ? body.bytes.length : undefined, body?.decoded),
-        body: body === undefined ? null : body.kind === 'buffered' ? body.bytes : body.stream,
+        body: body === undefined || body.kind === 'aborted' ? null : body.kind === 'buffered' ? body.bytes : body.stream,
       });
     } catch (err) {
       const failure = classifyUpstreamError(owner, err);
@@ -91,14 +172,12 @@ export class PushProxy {
       if (failure.reason !== 'response_timeout') this.#deps.onUnreachable?.(owner);
       throw new ShardgateError(failure.status === 504 ? 'SHARDGATE_UPSTREAM_TIMEOUT' : 'SHARDGATE_UPSTREAM_UNREACHABLE', failure.message);
     }
-    // A streamed body cut at the limit was rejected upstream; say why.
-    if (body?.kind === 'streamed' && body.exceeded()) throw bodyTooLarge(this.#deps.maxBodyBytes());
-    this.#deps.metrics.observeForward(owner, (performance.now() - started) / 1000);
-    this.#deps.metrics.countRequest(method, String(answer.statusCode), owner);
-    const headers: Record<string, string | number> = { 'content-length': answer.body.length };
-    if (answer.contentType) headers['content-type'] = answer.contentType;
-    res.writeHead(answer.statusCode, headers);
-    res.end(answer.body);
-    return answer;
   }
+}
+
+function writeAnswer(res: ServerResponse, answer: Exchange): void {
+  const headers: Record<string, string | number> = { 'content-length': answer.body.length };
+  if (answer.contentType) headers['content-type'] = answer.contentType;
+  res.writeHead(answer.statusCode, headers);
+  res.end(answer.body);
 }
