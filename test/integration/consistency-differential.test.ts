@@ -9,6 +9,7 @@
  * compared as zero / non-zero).
  *
  * Replay: DIFF_SEED=<seed> DIFF_PUSHES=<n> node --test dist/test/integration/consistency-differential.test.js
+ * (DIFF_MODE=shard runs the control, which must diverge: the shards do not check at all).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,7 +32,7 @@ let sg: Shardgate;
 before(async () => {
   [reference, shards] = await Promise.all([startPushgateway(), startPushgateways(4, { extraArgs: ['--push.disable-consistency-check'] })]);
   sg = await startShardgate({
-    config: `targets: [${shards.map((s) => `"${s.target}"`).join(', ')}]\npush: { consistency_check: gateway }\nhealth_check: { interval: 200ms, rise: 1 }\n`,
+    config: `targets: [${shards.map((s) => `"${s.target}"`).join(', ')}]\npush: { consistency_check: ${process.env['DIFF_MODE'] ?? 'gateway'} }\nhealth_check: { interval: 200ms, rise: 1 }\n`,
     args: ['--web.enable-admin-api'],
     waitReady: true,
   });
@@ -78,6 +79,7 @@ async function wipeAll(): Promise<void> {
 test(`gateway mode decides ${PUSHES} random pushes exactly as one checked pushgateway (seed ${SEED})`, { timeout: 600_000 }, async () => {
   let played = 0;
   let rejected = 0;
+  const reasons = new Map<string, number>();
   for (let sequence = 0; played < PUSHES; sequence++) {
     const seed = SEED + sequence;
     const rnd = new SeededRandom(seed);
@@ -89,8 +91,14 @@ test(`gateway mode decides ${PUSHES} random pushes exactly as one checked pushga
       const want = await send(reference.url, push);
       const got = await send(sg.url, push);
       log.push(`${i}: ${push.method} ${push.path} ${JSON.stringify(push.text)} -> reference ${want.status} ${want.text.trim()} / shardgate ${got.status} ${got.text.trim()}`);
-      if (want.status === 400) rejected++;
+      if (want.status === 400) {
+        rejected++;
+        const reason = want.text.replace(/\{.*\}/s, '{…}').replace(/"[^"]*"/g, '"…"').slice(0, 110);
+        reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+      }
       assert.equal(got.status, want.status, `sequence seed ${seed} (DIFF_SEED=${SEED}), push ${i} diverged:\n${log.join('\n')}`);
+      // Parse errors are deterministic: the same words. (Check errors name whichever conflict Go's map order met first.)
+      if (want.text.startsWith('text format parsing error')) assert.equal(got.text, want.text, `sequence seed ${seed}, push ${i}: parse error message differs`);
     }
     // Writes are queued in each pushgateway: poll until both sides settled on the same store.
     const reference_ = async (): Promise<string[]> => normalize(await groupsOn(reference.url));
@@ -106,4 +114,5 @@ test(`gateway mode decides ${PUSHES} random pushes exactly as one checked pushga
     }
   }
   console.log(`consistency differential: ${played} pushes, ${rejected} rejected by the reference, zero divergences (seed ${SEED})`);
+  for (const [reason, n] of [...reasons].sort((a, b) => b[1] - a[1])) console.log(`  ${n} × ${reason}`);
 });

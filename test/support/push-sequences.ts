@@ -19,35 +19,43 @@ export interface RandomPush {
 }
 
 /** Grouping keys as URL suffixes; two of them expose identical series ({job=a} and {job=a,instance=""}). */
-const KEYS = ['/job/a', '/job/a/instance/i1', '/job/a/instance/i2', '/job/b', '/job/b/tag/x', '/job/c/instance/i1', '/job/a/instance@base64/='];
+const KEYS = ['/job/a', '/job/a/instance/i1', '/job/a/instance/i2', '/job/b', '/job/b/tag/x', '/job/c/instance/i1', '/job/d', '/job/e/instance/i3'];
+/** {job=a, instance=""}: same series as {job=a}, so pushing it beside /job/a poisons a checked store (rare on purpose). */
+const POISON_KEY = '/job/a/instance@base64/=';
 
 /** name -> types it may be pushed with (more than one: type conflicts). */
 const FAMILIES: ReadonlyArray<readonly [string, readonly string[]]> = [
-  ['m_total', ['counter', 'counter', 'gauge']],
+  ['m_total', ['counter', 'counter', 'counter', 'counter', 'gauge']],
   ['m_gauge', ['gauge']],
-  ['m_plain', ['untyped', 'gauge']],
-  ['lat', ['histogram', 'summary']],
-  ['lat_count', ['untyped', 'counter']],
+  ['m_gauge', ['gauge']],
+  ['m_plain', ['untyped', 'untyped', 'untyped', 'gauge']],
+  ['lat', ['histogram', 'histogram', 'histogram', 'summary']],
+  ['lat_count', ['untyped']],
   ['lat_sum', ['gauge']],
-  ['go_goroutines', ['gauge', 'gauge', 'counter']],
-  ['process_open_fds_count', ['counter']],
+  ['go_goroutines', ['gauge', 'gauge', 'gauge', 'counter']],
+  ['go_gc_duration_seconds_sum', ['gauge']],
+  ['sz', ['summary']],
   ['sz', ['summary']],
   ['sz_bucket', ['untyped']],
+  ['h_free', ['histogram']],
+  ['u_free', ['untyped']],
 ];
 
-const LABEL_SETS: ReadonlyArray<Record<string, string>> = [{}, {}, { tag: 'x' }, { tag: 'y' }, { instance: 'i1' }, { job: 'other' }, { tag: 'x', instance: 'i2' }, { code: 'a\\"b\nc' }];
+const LABEL_SETS: ReadonlyArray<Record<string, string>> = [{}, {}, {}, { tag: 'x' }, { tag: 'y' }, { tag: 'z' }, { tag: 'x' }, { tag: 'y' }, { instance: 'i1' }, { job: 'other' }, { tag: 'x', instance: 'i2' }, { code: 'a\\"b\\nc' }];
 
 export function randomPush(rnd: SeededRandom): RandomPush {
   const roll = rnd.next();
   const method = roll < 0.12 ? 'DELETE' : roll < 0.56 ? 'PUT' : 'POST';
-  const path = `/metrics${rnd.pick(KEYS as [string, ...string[]])}`;
+  const path = `/metrics${rnd.next() < 0.01 ? POISON_KEY : rnd.pick(KEYS as [string, ...string[]])}`;
   if (method === 'DELETE') return { method, path, body: Buffer.alloc(0), headers: {}, text: '' };
   const families = new Map<string, { type: string; help: string | undefined; series: Array<Record<string, string>> }>();
   const count = rnd.int(3) + (method === 'PUT' && rnd.next() < 0.1 ? 0 : 1);
   for (let i = 0; i < count; i++) {
     const [name, types] = rnd.pick(FAMILIES as [readonly [string, readonly string[]], ...Array<readonly [string, readonly string[]]>]);
     const type = rnd.pick(types as [string, ...string[]]);
-    const series = Array.from({ length: 1 + rnd.int(2) }, () => rnd.pick(LABEL_SETS as [Record<string, string>, ...Array<Record<string, string>>]));
+    // Mostly distinct label sets; a repeat (or one the grouping labels overwrite into another) is a duplicate series.
+    const drawn = Array.from({ length: 1 + rnd.int(2) }, () => rnd.pick(LABEL_SETS as [Record<string, string>, ...Array<Record<string, string>>]));
+    const series = rnd.next() < 0.05 ? drawn : [...new Map(drawn.map((l) => [JSON.stringify(l), l])).values()];
     families.set(name, { type, help: rnd.next() < 0.5 ? undefined : rnd.pick(['help one', 'help two \\\\ with \\n escapes']), series });
   }
   const timestamp = rnd.next() < 0.03;
