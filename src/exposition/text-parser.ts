@@ -29,6 +29,7 @@ export class TextParseError extends Error {
 
 type State = (() => State) | null;
 const EOF = Symbol('EOF');
+const decoder = new TextDecoder();
 const BLANK = 0x20;
 const TAB = 0x09;
 const NL = 0x0a;
@@ -43,12 +44,15 @@ export function parseText(body: Uint8Array): ParsedPush {
 }
 
 class Parser {
-  readonly #buf: Uint8Array;
+  readonly #buf: Buffer;
   #pos = 0;
   #err: TextParseError | typeof EOF | undefined;
   #line = 0;
   #byte = 0;
-  #token: number[] = [];
+  /** The current token: buffer bytes [#tokenStart, #tokenEnd), or #tokenBytes when escapes were decoded. */
+  #tokenStart = 0;
+  #tokenEnd = 0;
+  #tokenBytes: number[] | undefined;
   readonly #families = new Map<string, Family>();
   #mf: Family | undefined;
   #metric: ParsedMetric | undefined;
@@ -60,7 +64,7 @@ class Parser {
   #histograms = new Map<string, ParsedMetric>();
 
   constructor(buf: Uint8Array) {
-    this.#buf = buf;
+    this.#buf = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
   run(): ParsedPush {
@@ -100,7 +104,35 @@ class Parser {
   }
 
   #tokenString(): string {
-    return Buffer.from(this.#token).toString('utf8');
+    if (this.#tokenBytes !== undefined) return Buffer.from(this.#tokenBytes).toString('utf8');
+    return this.#buf.toString('utf8', this.#tokenStart, this.#tokenEnd);
+  }
+
+  #tokenRaw(): Uint8Array {
+    return this.#tokenBytes !== undefined ? Uint8Array.from(this.#tokenBytes) : this.#buf.subarray(this.#tokenStart, this.#tokenEnd);
+  }
+
+  get #tokenLength(): number {
+    return this.#tokenBytes !== undefined ? this.#tokenBytes.length : this.#tokenEnd - this.#tokenStart;
+  }
+
+  /** Starts a token whose first byte is the current one (already read). */
+  #beginToken(): void {
+    this.#tokenBytes = undefined;
+    this.#tokenStart = this.#pos - 1;
+    this.#tokenEnd = this.#tokenStart;
+  }
+
+  /** The current byte belongs to the token. */
+  #takeByte(): void {
+    if (this.#tokenBytes !== undefined) this.#tokenBytes.push(this.#byte);
+    else this.#tokenEnd = this.#pos;
+  }
+
+  /** Switches the token to decoded bytes (an escape was met). */
+  #decoded(): number[] {
+    this.#tokenBytes ??= Array.from(this.#buf.subarray(this.#tokenStart, this.#tokenEnd));
+    return this.#tokenBytes;
   }
 
   #startOfLine(): State {
@@ -146,7 +178,7 @@ class Parser {
   #readingMetricName(): State {
     this.#readTokenAsMetricName();
     if (this.#err !== undefined) return null;
-    if (this.#token.length === 0) return this.#fail('invalid metric name');
+    if (this.#tokenLength === 0) return this.#fail('invalid metric name');
     const mf = this.#setOrCreateCurrentMF();
     mf.typeSet = true; // An untyped family from here on: a later TYPE line is an error.
     this.#metric = { labels: [], values: 0, hasTimestamp: false };
@@ -175,7 +207,7 @@ class Parser {
     this.#readTokenAsLabelName();
     if (this.#err !== undefined) return null;
     const mf = this.#currentMF();
-    if (this.#token.length === 0) return this.#fail(`invalid label name for metric ${goQuote(mf.name)}`);
+    if (this.#tokenLength === 0) return this.#fail(`invalid label name for metric ${goQuote(mf.name)}`);
     const name = this.#tokenString();
     this.#labelName = name;
     if (name === '__name__') return this.#fail(`label name ${goQuote('__name__')} is reserved`);
@@ -199,7 +231,7 @@ class Parser {
     if (this.#byte !== 0x22) return this.#fail(`expected '"' at start of label value, found ${goQuoteByte(this.#byte)}`);
     this.#readTokenAsLabelValue();
     if (this.#err !== undefined) return null;
-    const bytes = Uint8Array.from(this.#token);
+    const bytes = this.#tokenRaw();
     if (!isUtf8(bytes)) return this.#fail(`invalid label value ${goQuoteBytes(bytes)}`);
     const value = Buffer.from(bytes).toString('utf8');
     const mf = this.#currentMF();
@@ -262,7 +294,7 @@ class Parser {
     this.#currentMetric().hasTimestamp = true;
     this.#readTokenUntilNewline(false);
     if (this.#err !== undefined) return null;
-    if (this.#token.length > 0) return this.#fail(`spurious string after timestamp: ${goQuoteBytes(Uint8Array.from(this.#token))}`);
+    if (this.#tokenLength > 0) return this.#fail(`spurious string after timestamp: ${goQuoteBytes(this.#tokenRaw())}`);
     return this.#startOfLine;
   }
 
@@ -282,68 +314,73 @@ class Parser {
     if (this.#err !== undefined) return null;
     const text = this.#tokenString();
     const type = METRIC_TYPES.find((t) => t === text.toUpperCase());
-    if (type === undefined) return this.#fail(`unknown metric type ${goQuoteBytes(Uint8Array.from(this.#token))}`);
+    if (type === undefined) return this.#fail(`unknown metric type ${goQuoteBytes(this.#tokenRaw())}`);
     mf.type = type;
     mf.typeSet = true;
     return this.#startOfLine;
   }
 
   #readTokenUntilWhitespace(): void {
-    this.#token = [];
+    this.#beginToken();
     while (this.#err === undefined && !isBlankOrTab(this.#byte) && this.#byte !== NL) {
-      this.#token.push(this.#byte);
+      this.#takeByte();
       this.#readByte();
     }
   }
 
   #readTokenUntilNewline(escapes: boolean): void {
-    this.#token = [];
+    this.#beginToken();
     let escaped = false;
     while (this.#err === undefined) {
       if (escapes && escaped) {
-        if (this.#byte === 0x5c) this.#token.push(0x5c);
-        else if (this.#byte === 0x6e) this.#token.push(NL);
+        if (this.#byte === 0x5c) this.#decoded().push(0x5c);
+        else if (this.#byte === 0x6e) this.#decoded().push(NL);
         else {
           this.#fail(`invalid escape sequence '\\${String.fromCharCode(this.#byte)}'`);
           return;
         }
         escaped = false;
       } else if (this.#byte === NL) return;
-      else if (this.#byte === 0x5c) escaped = true;
-      else this.#token.push(this.#byte);
+      else if (this.#byte === 0x5c) {
+        escaped = true;
+        this.#decoded();
+      } else this.#takeByte();
       this.#readByte();
     }
   }
 
   #readTokenAsMetricName(): void {
-    this.#token = [];
+    this.#beginToken();
     if (!isMetricNameStart(this.#byte)) return;
     for (;;) {
-      this.#token.push(this.#byte);
+      this.#takeByte();
       this.#readByte();
       if (this.#err !== undefined || !isMetricNameContinuation(this.#byte)) return;
     }
   }
 
   #readTokenAsLabelName(): void {
-    this.#token = [];
+    this.#beginToken();
     if (!isLabelNameStart(this.#byte)) return;
     for (;;) {
-      this.#token.push(this.#byte);
+      this.#takeByte();
       this.#readByte();
       if (this.#err !== undefined || !isLabelNameContinuation(this.#byte)) return;
     }
   }
 
   #readTokenAsLabelValue(): void {
-    this.#token = [];
+    // The token starts after the opening quote.
+    this.#tokenBytes = undefined;
+    this.#tokenStart = this.#pos;
+    this.#tokenEnd = this.#pos;
     let escaped = false;
     for (;;) {
       this.#readByte();
       if (this.#err !== undefined) return;
       if (escaped) {
-        if (this.#byte === 0x22 || this.#byte === 0x5c) this.#token.push(this.#byte);
-        else if (this.#byte === 0x6e) this.#token.push(NL);
+        if (this.#byte === 0x22 || this.#byte === 0x5c) this.#decoded().push(this.#byte);
+        else if (this.#byte === 0x6e) this.#decoded().push(NL);
         else {
           this.#fail(`invalid escape sequence '\\${String.fromCharCode(this.#byte)}'`);
           return;
@@ -353,11 +390,13 @@ class Parser {
       }
       if (this.#byte === 0x22) return;
       if (this.#byte === NL) {
-        this.#fail(`label value ${goQuoteBytes(Uint8Array.from(this.#token))} contains unescaped new-line`);
+        this.#fail(`label value ${goQuoteBytes(this.#tokenRaw())} contains unescaped new-line`);
         return;
       }
-      if (this.#byte === 0x5c) escaped = true;
-      else this.#token.push(this.#byte);
+      if (this.#byte === 0x5c) {
+        escaped = true;
+        this.#decoded();
+      } else this.#takeByte();
     }
   }
 
@@ -387,7 +426,12 @@ class Parser {
 
 /** model.LabelsToSignature's identity: sorted names with their values. */
 function labelsSignature(labels: Map<string, string>): string {
-  return JSON.stringify([...labels].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+  let out = '';
+  for (const name of [...labels.keys()].sort()) {
+    const value = labels.get(name) ?? '';
+    out += `${name}=${value.length}:${value}`;
+  }
+  return out;
 }
 
 function isBlankOrTab(b: number): boolean {

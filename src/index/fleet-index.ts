@@ -21,6 +21,7 @@
 import { type GroupingKey } from '../groupingkey/grouping-key.js';
 import { type MetricType } from '../exposition/metric-family.js';
 import { PUSHGATEWAY_OWN_FAMILIES } from './own-families.js';
+import { identityName } from './series.js';
 
 export interface FamilyEntry {
   readonly type: MetricType;
@@ -88,7 +89,7 @@ export class FleetIndex {
       if (typeName !== undefined) return { kind: 'type', name: typeName, types: this.#types.get(typeName) ?? new Map() };
       const child = within(this.#suffixCollisions, (n) => n);
       if (child !== undefined) return this.#suffixInconsistency(child);
-      const identity = within(this.#duplicateSeries, (i) => (JSON.parse(i) as string[])[0] ?? '');
+      const identity = within(this.#duplicateSeries, identityName);
       if (identity !== undefined) return { kind: 'series', identity, holders: holdersOf(this.#series.get(identity)) };
       return undefined;
     };

@@ -31,16 +31,36 @@ export function sanitizedLabels(labels: readonly LabelPair[], key: GroupingKey):
   return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
-/** An injective string for (family name, sorted pairs). */
+/**
+ * An injective string for (family name, sorted pairs):
+ * `name` then, per pair, `\u0001label=<value length>:value`. Metric and
+ * label names never contain `\u0001` or `=` once checked; values are
+ * length-prefixed.
+ */
 export function seriesIdentity(name: string, pairs: readonly Pair[]): string {
-  return JSON.stringify([name, ...pairs.flat()]);
+  let out = name;
+  for (const [n, v] of pairs) out += `\u0001${n}=${v.length}:${v}`;
+  return out;
 }
 
 export function identityParts(identity: string): { name: string; pairs: Pair[] } {
-  const [name = '', ...flat] = JSON.parse(identity) as string[];
+  let at = identity.indexOf('\u0001');
+  const name = at === -1 ? identity : identity.slice(0, at);
   const pairs: Pair[] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i] ?? '', flat[i + 1] ?? '']);
+  while (at !== -1 && at < identity.length) {
+    const eq = identity.indexOf('=', at);
+    const colon = identity.indexOf(':', eq);
+    const length = Number(identity.slice(eq + 1, colon));
+    pairs.push([identity.slice(at + 1, eq), identity.slice(colon + 1, colon + 1 + length)]);
+    at = colon + 1 + length;
+  }
   return { name, pairs };
+}
+
+/** The family name of an identity. */
+export function identityName(identity: string): string {
+  const at = identity.indexOf('\u0001');
+  return at === -1 ? identity : identity.slice(0, at);
 }
 
 /** The `{ %s}` part of client_golang's messages: dto.Metric's labels in proto text form (sample values are not kept here). */
