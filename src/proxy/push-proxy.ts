@@ -101,8 +101,9 @@ export class PushProxy {
     const body = method === 'DELETE' ? undefined : await readPushBody(req, this.#deps.maxBodyBytes(), true);
     if (body?.kind === 'streamed') throw new Error('gateway check: body was not read whole');
     const push = body?.kind === 'buffered' ? gateway.parse(body.bytes, req.headers['content-type']) : undefined;
-    await gateway.inGroupOrder(key, () =>
-      this.#deps.router.route(method, key, async (owner, path) => {
+    await gateway.inGroupOrder(key, async () => {
+      let rejection: ShardgateError | undefined;
+      await this.#deps.router.route(method, key, async (owner, path) => {
         if (body?.kind === 'aborted') return this.#aborted(res, method, owner);
         const started = performance.now();
         this.#deps.metrics.inFlight.inc();
@@ -116,10 +117,9 @@ export class PushProxy {
           }
           const verdict = gateway.admit(method, key, push);
           if (!verdict.accepted) {
-            // Best effort: the stamp only feeds the failure-time alert.
-            await this.#stampFailure(owner, path);
             this.#deps.metrics.countRequest(method, '400', owner);
-            throw gateway.rejection(verdict, (k) => pushTarget(this.#deps.routing(), k));
+            rejection = gateway.rejection(verdict, (k) => pushTarget(this.#deps.routing(), k));
+            return { statusCode: 400 };
           }
           let answer: Exchange;
           try {
@@ -139,8 +139,14 @@ export class PushProxy {
         } finally {
           this.#deps.metrics.inFlight.dec();
         }
-      }),
-    );
+      });
+      if (rejection === undefined) return;
+      // The failure stamp is a write of its own (a POST that may create the
+      // group), routed like one so the rebalancer knows the group is there.
+      // Best effort: the client's answer does not depend on it.
+      await this.#deps.router.route('POST', key, (owner, path) => this.#stampFailure(owner, path)).catch(() => undefined);
+      throw rejection;
+    });
   }
 
   #aborted(res: ServerResponse, method: PushMethod, owner: string): { statusCode: number } {
@@ -150,10 +156,10 @@ export class PushProxy {
     return { statusCode: 0 };
   }
 
-  /** See FAILURE_STAMP_BODY; errors are ignored (the client's answer does not depend on it). */
-  async #stampFailure(owner: string, path: string): Promise<void> {
+  /** See FAILURE_STAMP_BODY. */
+  #stampFailure(owner: string, path: string): Promise<Exchange> {
     const headers = { 'content-type': 'text/plain; version=0.0.4', 'content-length': String(FAILURE_STAMP_BODY.length) };
-    await exchange(this.#deps.pools.get(owner), { method: 'POST', path, headers, body: FAILURE_STAMP_BODY }).catch(() => undefined);
+    return exchange(this.#deps.pools.get(owner), { method: 'POST', path, headers, body: FAILURE_STAMP_BODY });
   }
 
   /** One exchange with a pushgateway; unreachable and timed-out shards become ShardgateErrors. */

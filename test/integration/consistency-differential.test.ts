@@ -8,9 +8,11 @@
  * (families, types, HELP, series and values; the two timestamp gauges
  * compared as zero / non-zero).
  *
- * Membership is pinned (no shard is ever marked down, no rebalancing): a
- * move re-creates a group from its content and does not carry its
- * push_failure_time_seconds, which this comparison would report.
+ * Membership is pinned (no shard is ever marked down): a move re-creates a
+ * group from its content and does not carry its push_failure_time_seconds,
+ * which this comparison would report. The rebalancer sweeps every second,
+ * so groups created only by a rejected push's failure stamp must be known
+ * to it as written (an early run lost one to a sweep).
  *
  * Replay: DIFF_SEED=<seed> DIFF_PUSHES=<n> node --test dist/test/integration/consistency-differential.test.js
  * (DIFF_MODE=shard runs the control, which must diverge: the shards do not check at all).
@@ -36,7 +38,7 @@ let sg: Shardgate;
 before(async () => {
   [reference, shards] = await Promise.all([startPushgateway(), startPushgateways(4, { extraArgs: ['--push.disable-consistency-check'] })]);
   sg = await startShardgate({
-    config: `targets: [${shards.map((s) => `"${s.target}"`).join(', ')}]\npush: { consistency_check: ${process.env['DIFF_MODE'] ?? 'gateway'} }\nhealth_check: { interval: 200ms, timeout: 5s, rise: 1, fall: 1000000 }\nrebalance: { enabled: false }\n`,
+    config: `targets: [${shards.map((s) => `"${s.target}"`).join(', ')}]\npush: { consistency_check: ${process.env['DIFF_MODE'] ?? 'gateway'} }\nhealth_check: { interval: 200ms, timeout: 5s, rise: 1, fall: 1000000 }\nrebalance: { sweep_interval: 1s }\n`,
     args: ['--web.enable-admin-api'],
     waitReady: true,
   });
