@@ -165,6 +165,7 @@ async function main(argv: readonly string[]): Promise<number> {
       if (after.some((t) => !before.includes(t))) void sync.resync();
     });
     indexSync = sync;
+    if (mode === 'redirect') logger.warn('push.consistency_check is gateway but mode is redirect: redirected clients push to the shards directly, unchecked');
   }
 
   const router = new PushRouter({

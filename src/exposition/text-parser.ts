@@ -16,6 +16,7 @@ import { isUtf8 } from 'node:buffer';
 import { goQuote, goQuoteByte, goQuoteBytes } from './go-quote.js';
 import { METRIC_TYPES, type MetricType, type ParsedFamily, type ParsedMetric, type ParsedPush, VALUE_BIT } from './metric-family.js';
 import { parseGoFloat, parseGoInt64 } from './go-number.js';
+import { isBlankOrTab, isLabelNameContinuation, isLabelNameStart, isMetricNameContinuation, isMetricNameStart, labelsSignature, stripSuffix } from './text-chars.js';
 
 export class TextParseError extends Error {
   override readonly name = 'TextParseError';
@@ -30,8 +31,6 @@ export class TextParseError extends Error {
 type State = (() => State) | null;
 const EOF = Symbol('EOF');
 const decoder = new TextDecoder();
-const BLANK = 0x20;
-const TAB = 0x09;
 const NL = 0x0a;
 
 interface Family extends ParsedFamily {
@@ -422,46 +421,4 @@ class Parser {
     if (this.#metric === undefined) throw new Error('text parser: no current metric');
     return this.#metric;
   }
-}
-
-/** model.LabelsToSignature's identity: sorted names with their values. */
-function labelsSignature(labels: Map<string, string>): string {
-  let out = '';
-  for (const name of [...labels.keys()].sort()) {
-    const value = labels.get(name) ?? '';
-    out += `${name}=${value.length}:${value}`;
-  }
-  return out;
-}
-
-function isBlankOrTab(b: number): boolean {
-  return b === BLANK || b === TAB;
-}
-function isLabelNameStart(b: number): boolean {
-  return (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || b === 0x5f;
-}
-function isLabelNameContinuation(b: number): boolean {
-  return isLabelNameStart(b) || (b >= 0x30 && b <= 0x39);
-}
-function isMetricNameStart(b: number): boolean {
-  return isLabelNameStart(b) || b === 0x3a;
-}
-function isMetricNameContinuation(b: number): boolean {
-  return isLabelNameContinuation(b) || b === 0x3a;
-}
-function isCount(name: string): boolean {
-  return name.length > 6 && name.endsWith('_count');
-}
-function isSum(name: string): boolean {
-  return name.length > 4 && name.endsWith('_sum');
-}
-function isBucket(name: string): boolean {
-  return name.length > 7 && name.endsWith('_bucket');
-}
-/** summaryMetricName / histogramMetricName. */
-function stripSuffix(name: string, histogram: boolean): string {
-  if (isCount(name)) return name.slice(0, -6);
-  if (isSum(name)) return name.slice(0, -4);
-  if (histogram && isBucket(name)) return name.slice(0, -7);
-  return name;
 }
