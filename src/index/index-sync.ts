@@ -80,13 +80,18 @@ export class IndexSync {
       this.#again = true;
       return this.#running;
     }
-    this.#running = this.#rebuild().finally(() => {
-      this.#running = undefined;
-      if (this.#again) {
-        this.#again = false;
-        void this.resync();
-      }
-    });
+    this.#running = this.#rebuild()
+      .catch((err: unknown) => {
+        this.#touched = undefined;
+        this.#deps.logger.error({ err: String(err) }, 'index: re-sync failed; the index stays as it was');
+      })
+      .finally(() => {
+        this.#running = undefined;
+        if (this.#again) {
+          this.#again = false;
+          void this.resync();
+        }
+      });
     return this.#running;
   }
 
