@@ -29,7 +29,7 @@ import { type ApiGroup, familiesOf } from '../../src/upstream/metrics-api.js';
 
 const SEED = Number(process.env['DIFF_SEED'] ?? 20261123);
 const PUSHES = Number(process.env['DIFF_PUSHES'] ?? 10_000);
-const SEQUENCE_LENGTH = 40;
+const SEQUENCE_LENGTH = 50;
 
 let reference: TestPushgateway;
 let shards: TestPushgateway[];
@@ -79,7 +79,7 @@ function sorted(o: Readonly<Record<string, string>>): Array<[string, string]> {
 
 async function wipeAll(): Promise<void> {
   await Promise.all([fetch(`${reference.url}/api/v1/admin/wipe`, { method: 'PUT' }), fetch(`${sg.url}/api/v1/admin/wipe`, { method: 'PUT' })]);
-  await waitFor(async () => (await Promise.all([reference, ...shards].map((pg) => groupsOn(pg.url)))).every((g) => g.length === 0), { what: 'stores to be wiped' });
+  await waitFor(async () => (await Promise.all([reference, ...shards].map((pg) => groupsOn(pg.url)))).every((g) => g.length === 0), { what: 'stores to be wiped', intervalMs: 5 });
 }
 
 test(`gateway mode decides ${PUSHES} random pushes exactly as one checked pushgateway (seed ${SEED})`, { timeout: 600_000 }, async () => {
@@ -113,7 +113,7 @@ test(`gateway mode decides ${PUSHES} random pushes exactly as one checked pushga
       await waitFor(async () => {
         last = [await reference_(), await union()];
         return JSON.stringify(last[0]) === JSON.stringify(last[1]);
-      }, { timeoutMs: 3_000, what: 'stores to match' });
+      }, { timeoutMs: 3_000, intervalMs: 20, what: 'stores to match' });
     } catch {
       const membership = sg.logs().split('\n').filter((l) => /component=(membership|rebalance)/.test(l) && !/level=debug/.test(l));
       assert.deepEqual(last[1], last[0], `sequence seed ${seed}: the shards' union differs from the reference store after:\n${log.join('\n')}\nmembership/rebalance log:\n${membership.join('\n')}`);
