@@ -14,6 +14,7 @@ import { startPushgateways } from '../support/pushgateway.js';
 import { startShardgate, type Shardgate } from '../support/shardgate.js';
 import { findGroup, familyNames, sampleValue } from '../support/pushgateway-api.js';
 import { waitFor } from '../support/wait-for.js';
+import { pushesHandled } from '../support/pushgateway-stats.js';
 
 async function shardOf(sg: Shardgate, job: string): Promise<string> {
   const res = await fetch(`${sg.url}/metrics/job/${job}`);
@@ -55,6 +56,14 @@ test('gateway mode: a conflict between groups on two shards is rejected, naming 
   assert.ok(Number(sampleValue(group, 'push_failure_time_seconds')) > Number(sampleValue(group, 'push_time_seconds')));
   // Both shards still serve /metrics (an inconsistent store would answer 500).
   for (const job of [one, two]) assert.equal((await fetch(`${fleet.url(await shardOf(fleet.sg, job))}/metrics`)).status, 200);
+  // A body Pushgateway cannot parse gets its 400 and reaches no pushgateway;
+  // a rejected push reaches only its own shard, once, as the failure stamp.
+  const shardUrls = [fleet.url(await shardOf(fleet.sg, one)), shardTwo];
+  const before = await Promise.all(shardUrls.map(pushesHandled));
+  assert.deepEqual(await put(fleet.sg, two, 'conflict{a="1"} 1'), { status: 400, text: 'text format parsing error in line 1: unexpected end of input stream\n' });
+  assert.deepEqual(await Promise.all(shardUrls.map(pushesHandled)), before);
+  assert.equal((await put(fleet.sg, two, '# TYPE conflict gauge\nconflict 2\n')).status, 400);
+  assert.deepEqual(await Promise.all(shardUrls.map(pushesHandled)), [before[0], (before[1] ?? 0) + 1]);
   // The same type is fine.
   assert.deepEqual(await put(fleet.sg, two, '# TYPE conflict counter\nconflict{x="1"} 1\n'), { status: 200, text: '' });
 });
