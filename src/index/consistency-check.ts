@@ -27,7 +27,7 @@ import { goQuote } from '../exposition/go-quote.js';
 import { type ParsedPush, type ParsedFamily, VALUE_BIT } from '../exposition/metric-family.js';
 import { type FamilyEntry, type FleetIndex, type Inconsistency, OWN } from './fleet-index.js';
 import { PUSH_FAILURE_TIME, PUSH_TIME } from './own-families.js';
-import { formatKey, identityParts, type Pair, protoTextLabels, sanitizedLabels, seriesIdentity } from './series.js';
+import { identityParts, type Pair, protoTextLabels, sanitizedLabels, seriesIdentity } from './series.js';
 
 export const REJECTION_PREFIX = 'pushed metrics are invalid or inconsistent with existing metrics: ';
 
@@ -163,4 +163,3 @@ function describe(found: Inconsistency, id: string, pushed: ReadonlyMap<string, 
   }
 }
 
-export { formatKey };
