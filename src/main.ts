@@ -7,13 +7,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseFlags, splitListenAddress, USAGE, type Flags } from './cli/flags.js';
 import { loadConfigFile, defaultConfig, ConfigError } from './config/load-config.js';
-import { type Config } from './config/config.js';
+import { type Config, type ConsistencyCheck } from './config/config.js';
 import { createLogger } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
 import { UpstreamPools } from './upstream/upstream-pools.js';
 import { PushgatewayClient } from './upstream/pushgateway-client.js';
 import { HealthCheckedTargets } from './membership/health-checked-targets.js';
 import { PushProxy, type Routing } from './proxy/push-proxy.js';
+import { GatewayCheck } from './proxy/gateway-check.js';
+import { IndexSync } from './index/index-sync.js';
 import { PushRouter } from './proxy/push-router.js';
 import { systemClock } from './time/clock.js';
 import { createRouter } from './http/router.js';
@@ -79,6 +81,8 @@ async function main(argv: readonly string[]): Promise<number> {
   metrics.configReloadSuccess.set(1);
   metrics.configReloadTime.set(Date.now() / 1000);
 
+  // Fixed at start-up. `shardgate local` defaults to the check at the gateway, its pushgateways to none.
+  const consistencyCheck = config.push.consistencyCheck ?? (flags.command === 'local' ? 'gateway' : 'shard');
   let fleet: LocalFleet | undefined;
   let targets = config.targets;
   if (flags.command === 'local') {
@@ -90,7 +94,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return 1;
     }
     if (config.targets.length > 0) logger.warn({ targets: config.targets.join(',') }, 'local mode routes to its own fleet; the targets in the config file are ignored');
-    fleet = new LocalFleet({ shards: flags.shards, dataDir: flags.dataDir, binary, extraArgs: [...flags.pushgatewayArgs], logger: logger.child({ component: 'fleet' }) });
+    fleet = new LocalFleet({ shards: flags.shards, dataDir: flags.dataDir, binary, extraArgs: localPushgatewayArgs(flags.pushgatewayArgs, consistencyCheck), logger: logger.child({ component: 'fleet' }) });
     try {
       targets = await fleet.start();
     } catch (err) {
@@ -194,6 +198,26 @@ async function main(argv: readonly string[]): Promise<number> {
   publishDiscovery();
   if (routing().ring.members.length === 0) logger.warn({ targets: membership.statuses().map((s) => s.target).join(',') }, 'no pushgateway is healthy yet: pushes get 503 until one is');
 
+  // Gateway mode: one index of the whole fleet's store, checked on every push (index/, proxy/gateway-check.ts).
+  let indexSync: IndexSync | undefined;
+  if (consistencyCheck === 'gateway') {
+    const sync = new IndexSync({
+      shards: () => membership.statuses().flatMap((s) => (s.health === 'up' ? [s.target] : [])),
+      listGroups: (t) => client.listGroups(t, Math.max(config.upstream.responseTimeoutMs, 30_000)),
+      logger: logger.child({ component: 'index' }),
+      intervalMs: config.push.indexResyncIntervalMs,
+    });
+    await sync.ready;
+    sync.start();
+    // A shard that (re)joins may hold groups the index does not know (restarted from its persistence file, or written directly).
+    membership.onChange((before, after) => {
+      if (after.some((t) => !before.includes(t))) void sync.resync();
+    });
+    indexSync = sync;
+    if (mode === 'redirect') logger.warn('push.consistency_check is gateway but mode is redirect: redirected clients push to the shards directly, unchecked');
+  }
+
+
   const proxy = new PushProxy({
     pools: pushPools,
     metrics,
@@ -201,6 +225,7 @@ async function main(argv: readonly string[]): Promise<number> {
     routing,
     maxBodyBytes: () => config.limits.maxBodyBytes,
     onUnreachable: (t) => void membership.checkNow(t),
+    ...(indexSync === undefined ? {} : { gateway: new GatewayCheck(indexSync) }),
   });
 
   const connectionLimits = new ConnectionLimits(config.limits, metrics);
@@ -221,6 +246,7 @@ async function main(argv: readonly string[]): Promise<number> {
       for (const pools of allPools) pools.reconfigure(next.upstream);
       mode = flags.mode ?? next.mode;
       coordinator.settings = next.rebalance;
+      if (next.push.consistencyCheck !== config.push.consistencyCheck) logger.warn('push.consistency_check changed: takes effect on restart');
       if (next.rebalance.enabled !== config.rebalance.enabled) logger.warn('rebalance.enabled changed: takes effect on restart');
       if (next.listenAddress !== config.listenAddress && flags.listenAddress === undefined) logger.warn('listen_address changed: takes effect on restart');
       // The static list is applied as it always was; a dynamic source keeps running unless its settings changed.
@@ -256,6 +282,7 @@ async function main(argv: readonly string[]): Promise<number> {
       source: sourced,
       drain: coordinator.rebalancing ? (t, on) => coordinator.drain(t, on) : undefined,
       shuttingDown: () => shuttingDown,
+      afterWipe: () => indexSync?.wiped(),
     }))),
   );
   connectionLimits.attach(server);
@@ -294,6 +321,7 @@ async function main(argv: readonly string[]): Promise<number> {
     coordinator.stop();
     // Registrations stay in Consul; this only ends the resync (awaited below, not before the server closes).
     const registrationStopped = registration.stop();
+    indexSync?.stop();
     const closed = new Promise<void>((r) => server.close(() => r()));
     const idle = setInterval(() => server.closeIdleConnections(), 100);
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
@@ -318,3 +346,9 @@ main(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
+
+/** `--push.disable-consistency-check` unless the pushgateways are to check themselves (`shard`) or the user already passed it. */
+function localPushgatewayArgs(args: readonly string[], check: ConsistencyCheck): string[] {
+  const off = '--push.disable-consistency-check';
+  return check === 'shard' || args.includes(off) ? [...args] : [...args, off];
+}

@@ -6,6 +6,9 @@ import { type KubernetesApiSettings } from '../membership/sources/kubernetes-api
 
 export type Mode = 'proxy' | 'redirect';
 
+/** Who runs Pushgateway's consistency check: shardgate for the whole fleet, each pushgateway for itself, or nobody. */
+export type ConsistencyCheck = 'gateway' | 'shard' | 'off';
+
 export interface Config {
   /** Listen address from the file, if it set one (flags override it). */
   readonly listenAddress: string | undefined;
@@ -30,6 +33,12 @@ export interface Config {
    * follow that service's health answers for membership).
    */
   readonly consulServer: { readonly connection: ConsulConnection; readonly serviceName: string } | undefined;
+  /**
+   * consistencyCheck is undefined when the file does not set it: `shard`
+   * for a remote fleet, `gateway` for `shardgate local` (main.ts decides).
+   * indexResyncIntervalMs: how often gateway mode re-reads the shards.
+   */
+  readonly push: { readonly consistencyCheck: ConsistencyCheck | undefined; readonly indexResyncIntervalMs: number };
   /** Human-readable remarks about the file (legacy keys, ignored blocks), logged at load. */
   readonly notices: readonly string[];
 }
@@ -101,5 +110,6 @@ export const DEFAULTS = {
   upstream: { connectTimeoutMs: 2000, responseTimeoutMs: 10_000, maxConnections: 64 },
   rebalance: { enabled: true, sweepIntervalMs: 60_000, concurrency: 4, maxMovesPerSecond: 500 },
   membership: { removeAfterMs: 30_000, maxRemovalRatio: 0.5, fileSdRefreshIntervalMs: 5 * 60_000, dnsRefreshIntervalMs: 30_000, consulWaitMs: 60_000 },
+  push: { indexResyncIntervalMs: 60_000 },
   limits: { maxBodyBytes: 16 * 2 ** 20, maxConnections: 512, maxConnectionsPerIp: 0 },
 } as const;

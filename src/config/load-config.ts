@@ -66,6 +66,8 @@ function build(file: ConfigFile, source: string, baseDir: string): Config {
   const security = upstreamSecurity(file.upstream, baseDir, problems);
   const rb = { ...DEFAULTS.rebalance, ...defined({ enabled: file.rebalance?.enabled, sweepIntervalMs: file.rebalance?.sweep_interval, concurrency: file.rebalance?.concurrency, maxMovesPerSecond: file.rebalance?.max_moves_per_second }) };
   const limits = { ...DEFAULTS.limits, ...defined({ maxBodyBytes: file.limits?.max_body_size, maxConnections: file.limits?.max_connections, maxConnectionsPerIp: file.limits?.max_connections_per_ip }) };
+  const push = { consistencyCheck: file.push?.consistency_check, indexResyncIntervalMs: file.push?.index_resync_interval ?? DEFAULTS.push.indexResyncIntervalMs };
+  if (push.indexResyncIntervalMs <= 0) problems.push('push.index_resync_interval: must be greater than 0');
   if (limits.maxBodyBytes <= 0) problems.push('limits.max_body_size: must be greater than 0');
   const membership = membershipConfig(file, targets.length, baseDir, problems, consulServer);
   if (consulServer !== undefined) {
@@ -82,6 +84,7 @@ function build(file: ConfigFile, source: string, baseDir: string): Config {
     rebalance: rb,
     limits,
     membership,
+    push,
     consulServer,
     notices,
   });

@@ -127,6 +127,13 @@ export const fileSchema = z.strictObject({
       max_removal_ratio: z.number().gt(0).max(1).optional(),
     })
     .optional(),
+  push: z
+    .strictObject({
+      // gateway: shardgate checks every push against the whole fleet (index/); shard: each pushgateway checks its own store; off: nobody checks.
+      consistency_check: z.enum(['gateway', 'shard', 'off']).optional(),
+      index_resync_interval: duration.optional(),
+    })
+    .optional(),
   limits: z
     .strictObject({
       max_body_size: byteSize.optional(),

@@ -72,6 +72,7 @@ export async function handleWipe(ctx: HttpContext, req: IncomingMessage, res: Se
   const results = await Promise.allSettled(targets.map((t) => ctx.client.wipe(t, ctx.readTimeoutMs())));
   const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${targets[i] ?? ''}: ${errorMessage(r.reason)}`] : []));
   ctx.logger.warn({ shards: targets.length, failed: failed.length }, 'admin wipe fanned out to every shard');
+  ctx.afterWipe?.();
   if (failed.length > 0) sendText(res, 502, `wipe failed on ${failed.length} of ${targets.length} shards: ${failed.join('; ')}`);
   else {
     res.writeHead(202, { 'content-length': 0 });

@@ -37,6 +37,8 @@ export const ERROR_STATUS = {
   SHARDGATE_CONFLICT: 409,
   SHARDGATE_SHUTTING_DOWN: 503,
   SHARDGATE_BAD_BODY: 400,
+  /** A push Pushgateway would refuse (parse error, timestamps, inconsistency): its 400 and message (gateway mode). */
+  SHARDGATE_PUSH_REJECTED: 400,
   SHARDGATE_BODY_TOO_LARGE: 413,
   SHARDGATE_TOO_MANY_CONNECTIONS: 503,
   SHARDGATE_TOO_MANY_CONNECTIONS_FROM_CLIENT: 429,

@@ -36,6 +36,8 @@ export interface HttpContext {
   readonly drain?: (target: string, on: boolean) => unknown;
   /** The membership source's state, and what it says about each target. */
   readonly source: Pick<SourcedTargets, 'status' | 'target'>;
+  /** Called after a wipe reached every shard (gateway mode re-syncs its index). */
+  readonly afterWipe?: () => void;
   /** True while shutting down: pushes get 503. */
   readonly shuttingDown: () => boolean;
 }

@@ -12,7 +12,8 @@
  *   read whole, its delimited framing checked (protobuf-framing.ts) and
  *   each family's name (metric-family-name.ts): 400.
  * - Any other body is text: read whole up to BUFFER_LIMIT, streamed beyond,
- *   cut with POISON at the limit.
+ *   cut with POISON at the limit; read whole up to the limit when `whole`
+ *   (gateway mode parses every body before forwarding it).
  */
 import { type IncomingMessage } from 'node:http';
 import { ShardgateError } from '../http/errors.js';
@@ -32,12 +33,12 @@ export type PushBody = Exclude<ForwardBody, { kind: 'too-large' }> & { readonly 
 /**
  * @throws ShardgateError SHARDGATE_BODY_TOO_LARGE or SHARDGATE_BAD_BODY; nothing was forwarded then.
  */
-export async function readPushBody(req: IncomingMessage, maxBytes: number): Promise<PushBody> {
+export async function readPushBody(req: IncomingMessage, maxBytes: number, whole = false): Promise<PushBody> {
   const declared = Number(req.headers['content-length']);
   if (declared > maxBytes) throw bodyTooLarge(maxBytes);
   const gzip = isGzip(req.headers['content-encoding']);
   const protobuf = isProtobuf(req.headers['content-type']);
-  const body = await readForwardBody(req, gzip || protobuf ? maxBytes : BUFFER_LIMIT, maxBytes);
+  const body = await readForwardBody(req, whole || gzip || protobuf ? maxBytes : BUFFER_LIMIT, maxBytes);
   if (body.kind === 'too-large') throw bodyTooLarge(maxBytes);
   if (body.kind !== 'buffered' || !(gzip || protobuf)) return body;
   let bytes = body.bytes;

@@ -4,6 +4,13 @@
  * request-body.ts for when it is buffered) and returns the pushgateway's
  * status and body unchanged; redirect mode answers 307.
  *
+ * With `push.consistency_check: gateway` (a GatewayCheck is given), every
+ * PUT/POST is read whole, parsed and checked against the fleet index first
+ * (gateway-check.ts): a rejected push gets Pushgateway's 400 and message and
+ * only stamps the group's failure time on its shard; an accepted one is
+ * forwarded and answered 200 with an empty body, as a checked pushgateway
+ * answers.
+ *
  * Locking, routing and the DELETE fan-out live in push-router.ts.
  */
 import { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -21,6 +28,11 @@ import { sendRedirect } from '../http/respond.js';
 import { pushTarget, type RoutingTable } from './push-target.js';
 import { bodyTooLarge, readPushBody, type PushBody } from './push-body.js';
 
+/** A body read for forwarding (an aborted one never gets this far). */
+type ReadBody = Exclude<PushBody, { kind: 'aborted' }>;
+import { FAILURE_STAMP_BODY, type GatewayCheck } from './gateway-check.js';
+import { type Resend } from '../rebalance/in-doubt-writes.js';
+
 export type { PushMethod } from './push-router.js';
 
 export interface Routing extends RoutingTable {
@@ -37,6 +49,8 @@ export interface PushProxyDeps {
   readonly maxBodyBytes: () => number;
   /** Called when a target could not be reached, to re-check its health now. */
   readonly onUnreachable?: (target: string) => void;
+  /** Set in `push.consistency_check: gateway` mode. */
+  readonly gateway?: GatewayCheck;
 }
 
 export class PushProxy {
@@ -56,8 +70,9 @@ export class PushProxy {
       this.#deps.metrics.countRequest(method, '307', target);
       return;
     }
+    const gateway = this.#deps.gateway;
     // The body is read before the group's lock is taken: a slow client never holds up a move.
-    const body = method === 'DELETE' ? undefined : await readPushBody(req, this.#deps.maxBodyBytes());
+    const body = method === 'DELETE' ? undefined : await readPushBody(req, this.#deps.maxBodyBytes(), gateway !== undefined);
     if (body?.kind === 'aborted') {
       // Nothing reaches the pushgateway; the client is gone, so nobody reads an answer.
       this.#deps.metrics.countRequest(method, 'client_aborted', pushTarget(this.#deps.routing(), key) ?? 'none');
@@ -69,10 +84,11 @@ export class PushProxy {
       body?.kind === 'buffered'
         ? {
             bytes: body.bytes.length,
-            resend: (target: string, path: string) =>
-              exchange(this.#deps.pools.get(target), { method, path, headers: forwardedHeaders(req.headers, req.socket.remoteAddress, body.bytes.length, body.decoded), body: body.bytes }),
+            resend: ((target, path) =>
+              exchange(this.#deps.pools.get(target), { method, path, headers: forwardedHeaders(req.headers, req.socket.remoteAddress, body.bytes.length, body.decoded), body: body.bytes })) satisfies Resend,
           }
         : undefined;
+    if (gateway !== undefined) return this.#handleChecked(req, res, method, key, gateway, body, retry);
     await this.#deps.router.route(
       method,
       key,
@@ -89,11 +105,91 @@ export class PushProxy {
   }
 
   /** Forwards the push and answers the client; resolves with the pushgateway's status. */
-  async #forward(req: IncomingMessage, res: ServerResponse, method: PushMethod, owner: string, path: string, body: Exclude<PushBody, { kind: 'aborted' }> | undefined): Promise<{ statusCode: number }> {
+  async #forward(req: IncomingMessage, res: ServerResponse, method: PushMethod, owner: string, path: string, body: ReadBody | undefined): Promise<{ statusCode: number }> {
     const started = performance.now();
-    let answer: Exchange;
+    const answer = await this.#send(req, method, owner, path, body);
+    // A streamed body cut at the limit was rejected upstream; say why.
+    if (body?.kind === 'streamed' && body.exceeded()) throw bodyTooLarge(this.#deps.maxBodyBytes());
+    this.#deps.metrics.observeForward(owner, (performance.now() - started) / 1000);
+    this.#deps.metrics.countRequest(method, String(answer.statusCode), owner);
+    writeAnswer(res, answer);
+    return answer;
+  }
+
+  /**
+   * Gateway mode. The body is read and parsed before the group's lock is
+   * taken (a parse error is answered without touching anything); the check,
+   * the forward and the index update run in the group's order.
+   */
+  async #handleChecked(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: PushMethod,
+    key: GroupingKey,
+    gateway: GatewayCheck,
+    body: ReadBody | undefined,
+    retry: { readonly bytes: number; readonly resend: Resend } | undefined,
+  ): Promise<void> {
+    if (body?.kind === 'streamed') throw new Error('gateway check: body was not read whole');
+    const push = body?.kind === 'buffered' ? gateway.parse(body.bytes, req.headers['content-type']) : undefined;
+    await gateway.inGroupOrder(key, async () => {
+      let rejection: ShardgateError | undefined;
+      await this.#deps.router.route(method, key, async (owner, path) => {
+        const started = performance.now();
+        this.#deps.metrics.inFlight.inc();
+        try {
+          if (method === 'DELETE' || push === undefined) {
+            const answer = await this.#send(req, method, owner, path, body);
+            if (answer.statusCode >= 200 && answer.statusCode < 300) gateway.deleted(key);
+            this.#deps.metrics.countRequest(method, String(answer.statusCode), owner);
+            writeAnswer(res, answer);
+            return answer;
+          }
+          const verdict = gateway.admit(method, key, push);
+          if (!verdict.accepted) {
+            this.#deps.metrics.countRequest(method, '400', owner);
+            rejection = gateway.rejection(verdict, (k) => pushTarget(this.#deps.routing(), k));
+            return { statusCode: 400 };
+          }
+          let answer: Exchange;
+          try {
+            answer = await this.#send(req, method, owner, path, body);
+          } catch (err) {
+            // A push in doubt stays in the index: shardgate completes it (push-router.ts), or a later write replaces it.
+            if (!(err instanceof ShardgateError && err.inDoubt)) verdict.undo();
+            throw err;
+          }
+          this.#deps.metrics.observeForward(owner, (performance.now() - started) / 1000);
+          const ok = answer.statusCode >= 200 && answer.statusCode < 300;
+          if (!ok) verdict.undo();
+          // A checked pushgateway answers an accepted push 200 with an empty body.
+          const shown = ok ? { ...answer, statusCode: 200, body: Buffer.alloc(0), contentType: undefined } : answer;
+          this.#deps.metrics.countRequest(method, String(shown.statusCode), owner);
+          writeAnswer(res, shown);
+          return answer;
+        } finally {
+          this.#deps.metrics.inFlight.dec();
+        }
+      }, retry);
+      if (rejection === undefined) return;
+      // The failure stamp is a write of its own (a POST that may create the
+      // group), routed like one so the rebalancer knows the group is there.
+      // Best effort: the client's answer does not depend on it.
+      await this.#deps.router.route('POST', key, (owner, path) => this.#stampFailure(owner, path)).catch(() => undefined);
+      throw rejection;
+    });
+  }
+
+  /** See FAILURE_STAMP_BODY. */
+  #stampFailure(owner: string, path: string): Promise<Exchange> {
+    const headers = { 'content-type': 'text/plain; version=0.0.4', 'content-length': String(FAILURE_STAMP_BODY.length) };
+    return exchange(this.#deps.pools.get(owner), { method: 'POST', path, headers, body: FAILURE_STAMP_BODY });
+  }
+
+  /** One exchange with a pushgateway; unreachable and timed-out shards become ShardgateErrors (inDoubt when the push may still apply). */
+  async #send(req: IncomingMessage, method: PushMethod, owner: string, path: string, body: ReadBody | undefined): Promise<Exchange> {
     try {
-      answer = await exchange(this.#deps.pools.get(owner), {
+      return await exchange(this.#deps.pools.get(owner), {
         method,
         path,
         headers: forwardedHeaders(req.headers, req.socket.remoteAddress, body?.kind === 'buffered' ? body.bytes.length : undefined, body?.decoded),
@@ -107,14 +203,12 @@ export class PushProxy {
       const inDoubt = failure.reason === 'response_timeout' || failure.reason === 'connection_reset';
       throw new ShardgateError(failure.status === 504 ? 'SHARDGATE_UPSTREAM_TIMEOUT' : 'SHARDGATE_UPSTREAM_UNREACHABLE', failure.message, inDoubt);
     }
-    // A streamed body cut at the limit was rejected upstream; say why.
-    if (body?.kind === 'streamed' && body.exceeded()) throw bodyTooLarge(this.#deps.maxBodyBytes());
-    this.#deps.metrics.observeForward(owner, (performance.now() - started) / 1000);
-    this.#deps.metrics.countRequest(method, String(answer.statusCode), owner);
-    const headers: Record<string, string | number> = { 'content-length': answer.body.length };
-    if (answer.contentType) headers['content-type'] = answer.contentType;
-    res.writeHead(answer.statusCode, headers);
-    res.end(answer.body);
-    return answer;
   }
+}
+
+function writeAnswer(res: ServerResponse, answer: Exchange): void {
+  const headers: Record<string, string | number> = { 'content-length': answer.body.length };
+  if (answer.contentType) headers['content-type'] = answer.contentType;
+  res.writeHead(answer.statusCode, headers);
+  res.end(answer.body);
 }

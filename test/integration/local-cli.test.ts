@@ -34,6 +34,8 @@ test('shardgate local: routes to its fleet, restarts a killed child, stops them 
   await waitFor(async () => (await shardsUp(sg.url)) === 3, { what: '3 shards up' });
   const pids = await pidsMentioning(dataDir);
   assert.equal(pids.length, 3, 'one pushgateway per shard');
+  // Gateway mode is local's default: shardgate checks, its pushgateways do not.
+  for (const pid of pids) assert.ok((await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').includes('--push.disable-consistency-check'));
 
   const res = await fetch(`${sg.url}/metrics/job/local/instance/a`, { method: 'PUT', body: 'l 1\n' });
   assert.equal(res.status, 200);
