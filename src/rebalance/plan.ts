@@ -150,6 +150,12 @@ export function planRound(input: PlanInput): RoundPlan {
     const home =
       (knownHome !== undefined ? copies.get(knownHome) : undefined) ??
       [...copies.values()].filter((c) => c.shard !== target && standing(c) === 'home').sort(freshestFirst)[0];
+    // A write went to the target since the round began while the ledger still had the group's home elsewhere:
+    // once it is answered, that home's copy is a base or stale, which the plan cannot know yet. Next round.
+    if (home !== undefined && home.shard !== target && input.wroteTo?.(id, target) === true) {
+      for (const c of copies.values()) undecided.add(c.shard);
+      continue;
+    }
     // A copy on the target that the ledger knows is stale (it returned with it) is not the group either.
     const onTarget = copies.get(target);
     const ghosts = input.deleted?.(id) === true;
