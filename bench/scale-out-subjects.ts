@@ -50,6 +50,7 @@ export async function singleSubject(procs: ProcessSet, dir: string): Promise<Sub
 
 /**
  * `shardgate local --shards=N` with its default configuration, except
+ * `push.consistency_check: shard` (what suite 1 compares) and
  * `rebalance.sweep_interval: 10m`: every subject of the suite runs at once,
  * and an idle one must not read every group of its fleet while another
  * is being measured.
@@ -69,7 +70,8 @@ exec '${procs.pushgatewayBinary}' "$@"
   );
   await chmod(wrapper, 0o755);
   const config = join(dir, 'shardgate.yml');
-  await writeFile(config, 'rebalance:\n  sweep_interval: 10m\n');
+  // `shard` mode: suite 1 measures each pushgateway's own check; gateway mode is measured on its own.
+  await writeFile(config, 'rebalance:\n  sweep_interval: 10m\npush:\n  consistency_check: shard\n');
   const name = `shardgate local --shards=${shards}`;
   const sg: BenchShardgate = await procs.shardgate({
     name,
