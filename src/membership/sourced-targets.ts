@@ -37,6 +37,7 @@ import { errorMessage } from '../upstream/upstream-error.js';
 import { type HealthCheckSettings } from './health-checked-targets.js';
 import { type DiscoveredTarget, type MembershipSource, type SourceSink } from './source.js';
 import { type FleetControl } from './fleet-control.js';
+import { SourceHealth } from './source-health.js';
 
 export interface GuardSettings {
   readonly removeAfterMs: number;
@@ -98,10 +99,7 @@ export class SourcedTargets implements SourceSink {
   #source: MembershipSource | undefined;
   #applied: string;
   #queue: Promise<void> = Promise.resolve();
-  #healthy = true;
-  #lastError: string | null = null;
-  #lastUpdate: Date | null = null;
-  #listed = 0;
+  readonly #state: SourceHealth;
   #cancelTick: (() => void) | undefined;
   #stopped = false;
 
@@ -109,6 +107,7 @@ export class SourcedTargets implements SourceSink {
     this.#deps = deps;
     this.#guard = deps.guard;
     this.#health = deps.health;
+    this.#state = new SourceHealth(deps.logger, deps.metrics);
     for (const t of deps.initial) this.#entries.set(t, newEntry({}));
     this.#applied = [...deps.initial].sort().join(',');
   }
@@ -157,18 +156,17 @@ export class SourcedTargets implements SourceSink {
     if (this.#stopped) return;
     const kind = this.kind;
     if (kind === 'static') {
-      this.#accepted(targets.length);
+      this.#state.accepted(kind, targets.length);
       this.#entries.clear();
       for (const t of targets) this.#entries.set(t.address, newEntry(t.labels));
       void this.#enqueue(() => this.#apply());
       return;
     }
     if (targets.length === 0) {
-      this.#deps.metrics.sourceUpdates.inc({ kind, result: 'empty' });
-      this.#fail(`the source answered with no targets; ignored, keeping the last ${this.#listed} (shrink guard)`);
+      this.#state.failed(kind, 'empty', `the source answered with no targets; ignored, keeping the last ${this.#entries.size} (shrink guard)`, this.#entries.size);
       return;
     }
-    this.#accepted(targets.length);
+    this.#state.accepted(kind, targets.length);
     const now = this.#deps.clock.now();
     const seen = new Set<string>();
     let labelsChanged = false;
@@ -198,8 +196,7 @@ export class SourcedTargets implements SourceSink {
 
   failed(reason: string): void {
     if (this.#stopped) return;
-    this.#deps.metrics.sourceUpdates.inc({ kind: this.kind, result: 'failure' });
-    this.#fail(reason);
+    this.#state.failed(this.kind, 'failure', reason, this.#entries.size);
   }
 
   // ---- views ----
@@ -207,10 +204,10 @@ export class SourcedTargets implements SourceSink {
   status(): SourceStatus {
     return {
       kind: this.kind,
-      healthy: this.#healthy,
-      last_error: this.#lastError,
-      last_update: this.#lastUpdate?.toISOString() ?? null,
-      targets: this.#listed,
+      healthy: this.#state.healthy,
+      last_error: this.#state.lastError,
+      last_update: this.#state.lastUpdate?.toISOString() ?? null,
+      targets: this.#state.listed,
       leaving: [...this.#entries].flatMap(([target, e]) => (e.phase === null ? [] : [{ target, phase: e.phase }])),
     };
   }
@@ -252,28 +249,6 @@ export class SourcedTargets implements SourceSink {
     const run = this.#queue.then(fn);
     this.#queue = run.catch((err: unknown) => this.#deps.logger.error({ err: errorMessage(err) }, 'applying membership changes failed'));
     return this.#queue;
-  }
-
-  #accepted(listed: number): void {
-    const { metrics, logger } = this.#deps;
-    const kind = this.kind;
-    this.#listed = listed;
-    this.#lastUpdate = new Date();
-    metrics.sourceUpdates.inc({ kind, result: 'success' });
-    metrics.sourceTargets.set({ kind }, listed);
-    metrics.sourceLastUpdate.set({ kind }, Date.now() / 1000);
-    metrics.sourceUp.set({ kind }, 1);
-    if (!this.#healthy) logger.info({ source: kind, targets: listed }, 'membership source answers again');
-    this.#healthy = true;
-    this.#lastError = null;
-  }
-
-  #fail(reason: string): void {
-    const kind = this.kind;
-    this.#deps.metrics.sourceUp.set({ kind }, 0);
-    if (this.#healthy) this.#deps.logger.warn({ source: kind, err: reason, kept: this.#entries.size }, 'membership source failing; keeping the last set of targets');
-    this.#healthy = false;
-    this.#lastError = reason;
   }
 
   #comesBack(target: string, e: Entry): void {
