@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StaticSource } from '../../src/membership/sources/static-source.js';
-import { HEALTH, world } from './sourced-world.js';
+import { FakeSource, HEALTH, world } from './sourced-world.js';
 
 const A = 'a:9091', B = 'b:9091', C = 'c:9091', D = 'd:9091', E = 'e:9091', F = 'f:9091';
 
@@ -168,5 +168,17 @@ test('the static source replaces the targets at once, as a reload always did', a
   assert.deepEqual(w.configured(), [A]);
   assert.deepEqual(w.ring(), [A]);
   assert.equal(w.glue.kind, 'static');
+  w.stop();
+});
+
+test('a reload that replaces the source: the new one\'s answers rule; targets it does not list leave by the same rules', async () => {
+  const w = await world([A, B, C]);
+  const next = new FakeSource([A, B]);
+  await w.glue.reconfigure(next, { removeAfterMs: 2000, maxRemovalRatio: 0.5 }, HEALTH);
+  w.source.answer([D]); // the replaced source's late answer is ignored
+  await w.settle();
+  assert.deepEqual(w.configured(), [A, B, C]);
+  await w.wait(3000);
+  assert.deepEqual(w.configured(), [A, B], 'C was drained (empty) and dropped after the new remove_after');
   w.stop();
 });
