@@ -266,7 +266,8 @@ export class SourcedTargets implements SourceSink {
       .filter(([, e]) => e.terminating || (e.absentSince !== null && now - e.absentSince >= this.#guard.removeAfterMs))
       .sort(([a], [b]) => (a < b ? -1 : 1));
     const drop: string[] = [];
-    let draining = leaving.filter(([, e]) => e.drainedByUs).length;
+    // A drained target kept only for groups that cannot move does not hold up the others.
+    let draining = leaving.filter(([t, e]) => e.drainedByUs && fleet.drainState(t)?.state !== 'drained').length;
     const budget = Math.max(1, Math.floor(this.#guard.maxRemovalRatio * this.#entries.size));
     for (const [target, e] of leaving) {
       const health = fleet.health(target);
