@@ -134,7 +134,7 @@ export class SourcedTargets implements SourceSink {
     this.#health = health;
     if (source === undefined) {
       // Health settings may have changed: hand the same list over again, as a reload always did.
-      await this.#enqueue(() => this.#deps.fleet.setTargets(this.#targets(), health));
+      await this.#enqueue(() => this.#deps.fleet.setTargets(this.#targets(), health, this.kind === 'static'));
       return;
     }
     this.#source?.stop();
@@ -330,7 +330,7 @@ export class SourcedTargets implements SourceSink {
     const key = targets.join(',');
     if (key === this.#applied) return;
     this.#applied = key;
-    await this.#deps.fleet.setTargets(targets, this.#health);
+    await this.#deps.fleet.setTargets(targets, this.#health, this.kind === 'static');
   }
 
   #targets(): string[] {
