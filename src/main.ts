@@ -156,8 +156,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const sourced: SourcedTargets = new SourcedTargets({
     fleet: {
       ...control,
-      setTargets: async (next, health) => {
-        await control.setTargets(next, health);
+      setTargets: async (next, health, forgetRemoved) => {
+        await control.setTargets(next, health, forgetRemoved);
         for (const pools of allPools) pools.retain(next);
       },
     },

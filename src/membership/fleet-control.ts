@@ -9,8 +9,14 @@ import { type HealthCheckSettings } from './health-checked-targets.js';
 import { type Health, type Membership } from './membership.js';
 
 export interface FleetControl {
-  /** Replaces the configured targets (health-checked from now on); resolves once new ones were checked once. */
-  setTargets(targets: readonly string[], health: HealthCheckSettings): Promise<void>;
+  /**
+   * Replaces the configured targets (health-checked from now on); resolves
+   * once new ones were checked once. `forgetRemoved`: the ledger forgets what
+   * it knows about removed targets (a reload of the static list does; a
+   * dynamic source does not: a target it dropped while unreachable may be
+   * listed again with its old copies, which the ledger must still judge).
+   */
+  setTargets(targets: readonly string[], health: HealthCheckSettings, forgetRemoved: boolean): Promise<void>;
   /** Health of a configured target; undefined for one that is not configured. */
   health(target: string): Health | undefined;
   /** Starts (on) or cancels (off) a drain; false when refused (the last shard, or no rebalancer). */
@@ -22,7 +28,7 @@ export interface FleetControl {
 
 export function fleetControl(coordinator: Coordinator, membership: Membership): FleetControl {
   return {
-    setTargets: (targets, health) => coordinator.setTargets(targets, health),
+    setTargets: (targets, health, forgetRemoved) => coordinator.setTargets(targets, health, forgetRemoved),
     health: (target) => membership.statuses().find((s) => s.target === target)?.health,
     drain(target, on) {
       try {

@@ -13,10 +13,11 @@
  *    back within that time never left. A target listed as `terminating`
  *    leaves at once (its pod is in its grace period).
  *  - A leaving target that answers health checks is drained and dropped
- *    once drained (no movable group left, no unmovable one either); one
- *    that does not answer (down, or never checked) is dropped at once (the
- *    coordinator already routed around it). One that comes back while
- *    draining is undrained.
+ *    once drained (no movable group left, no unmovable one either). One
+ *    that never answered is dropped at once; one that answered before and
+ *    is down now may hold groups: it is kept (out of the ring) until it
+ *    answers and is drained, or has been down for max(10 × removeAfter,
+ *    5 min), then dropped. One that comes back while draining is undrained.
  *  - Shrink guard: an answer with no targets is ignored (a failure: the
  *    last set stays); at most max(1, floor(maxRemovalRatio × configured))
  *    source-driven drains run at once, the rest wait for one to finish, so
@@ -37,6 +38,7 @@ import { errorMessage } from '../upstream/upstream-error.js';
 import { type HealthCheckSettings } from './health-checked-targets.js';
 import { type DiscoveredTarget, type MembershipSource, type SourceSink } from './source.js';
 import { type FleetControl } from './fleet-control.js';
+import { SourceHealth } from './source-health.js';
 
 export interface GuardSettings {
   readonly removeAfterMs: number;
@@ -56,7 +58,7 @@ export interface SourceStatus {
 }
 
 /** pending: absent for less than remove_after; held: waits for the shrink guard; draining; refused: the coordinator will not drain it (last shard). */
-export type LeavingPhase = 'pending' | 'held' | 'draining' | 'refused';
+export type LeavingPhase = 'pending' | 'held' | 'draining' | 'refused' | 'unreachable';
 
 /** One configured target as the source sees it. */
 export interface SourcedTarget {
@@ -69,6 +71,8 @@ interface Entry {
   labels: Readonly<Record<string, string>>;
   /** clock.now() of the first answer that did not list it; null while listed. */
   absentSince: number | null;
+  /** Since when a leaving target has been down (kept meanwhile: it may hold groups). */
+  downSince: number | null;
   terminating: boolean;
   /** This glue started its drain (an admin's drain is left alone until the target leaves). */
   drainedByUs: boolean;
@@ -98,10 +102,7 @@ export class SourcedTargets implements SourceSink {
   #source: MembershipSource | undefined;
   #applied: string;
   #queue: Promise<void> = Promise.resolve();
-  #healthy = true;
-  #lastError: string | null = null;
-  #lastUpdate: Date | null = null;
-  #listed = 0;
+  readonly #state: SourceHealth;
   #cancelTick: (() => void) | undefined;
   #stopped = false;
 
@@ -109,6 +110,7 @@ export class SourcedTargets implements SourceSink {
     this.#deps = deps;
     this.#guard = deps.guard;
     this.#health = deps.health;
+    this.#state = new SourceHealth(deps.logger, deps.metrics);
     for (const t of deps.initial) this.#entries.set(t, newEntry({}));
     this.#applied = [...deps.initial].sort().join(',');
   }
@@ -135,7 +137,7 @@ export class SourcedTargets implements SourceSink {
     this.#health = health;
     if (source === undefined) {
       // Health settings may have changed: hand the same list over again, as a reload always did.
-      await this.#enqueue(() => this.#deps.fleet.setTargets(this.#targets(), health));
+      await this.#enqueue(() => this.#deps.fleet.setTargets(this.#targets(), health, this.kind === 'static'));
       return;
     }
     this.#source?.stop();
@@ -157,18 +159,17 @@ export class SourcedTargets implements SourceSink {
     if (this.#stopped) return;
     const kind = this.kind;
     if (kind === 'static') {
-      this.#accepted(targets.length);
+      this.#state.accepted(kind, targets.length);
       this.#entries.clear();
       for (const t of targets) this.#entries.set(t.address, newEntry(t.labels));
       void this.#enqueue(() => this.#apply());
       return;
     }
     if (targets.length === 0) {
-      this.#deps.metrics.sourceUpdates.inc({ kind, result: 'empty' });
-      this.#fail(`the source answered with no targets; ignored, keeping the last ${this.#listed} (shrink guard)`);
+      this.#state.failed(kind, 'empty', `the source answered with no targets; ignored, keeping the last ${this.#entries.size} (shrink guard)`, this.#entries.size);
       return;
     }
-    this.#accepted(targets.length);
+    this.#state.accepted(kind, targets.length);
     const now = this.#deps.clock.now();
     const seen = new Set<string>();
     let labelsChanged = false;
@@ -198,8 +199,7 @@ export class SourcedTargets implements SourceSink {
 
   failed(reason: string): void {
     if (this.#stopped) return;
-    this.#deps.metrics.sourceUpdates.inc({ kind: this.kind, result: 'failure' });
-    this.#fail(reason);
+    this.#state.failed(this.kind, 'failure', reason, this.#entries.size);
   }
 
   // ---- views ----
@@ -207,10 +207,10 @@ export class SourcedTargets implements SourceSink {
   status(): SourceStatus {
     return {
       kind: this.kind,
-      healthy: this.#healthy,
-      last_error: this.#lastError,
-      last_update: this.#lastUpdate?.toISOString() ?? null,
-      targets: this.#listed,
+      healthy: this.#state.healthy,
+      last_error: this.#state.lastError,
+      last_update: this.#state.lastUpdate?.toISOString() ?? null,
+      targets: this.#state.listed,
       leaving: [...this.#entries].flatMap(([target, e]) => (e.phase === null ? [] : [{ target, phase: e.phase }])),
     };
   }
@@ -254,33 +254,16 @@ export class SourcedTargets implements SourceSink {
     return this.#queue;
   }
 
-  #accepted(listed: number): void {
-    const { metrics, logger } = this.#deps;
-    const kind = this.kind;
-    this.#listed = listed;
-    this.#lastUpdate = new Date();
-    metrics.sourceUpdates.inc({ kind, result: 'success' });
-    metrics.sourceTargets.set({ kind }, listed);
-    metrics.sourceLastUpdate.set({ kind }, Date.now() / 1000);
-    metrics.sourceUp.set({ kind }, 1);
-    if (!this.#healthy) logger.info({ source: kind, targets: listed }, 'membership source answers again');
-    this.#healthy = true;
-    this.#lastError = null;
-  }
-
-  #fail(reason: string): void {
-    const kind = this.kind;
-    this.#deps.metrics.sourceUp.set({ kind }, 0);
-    if (this.#healthy) this.#deps.logger.warn({ source: kind, err: reason, kept: this.#entries.size }, 'membership source failing; keeping the last set of targets');
-    this.#healthy = false;
-    this.#lastError = reason;
-  }
-
   #comesBack(target: string, e: Entry): void {
     if (e.drainedByUs) this.#deps.fleet.drain(target, false);
     this.#deps.logger.info({ target, phase: e.phase }, 'target listed again by the membership source: stays');
     e.drainedByUs = false;
     e.phase = null;
+  }
+
+  /** How long a leaving target that answered before may stay unreachable before it is dropped. */
+  #unreachableGraceMs(): number {
+    return Math.max(10 * this.#guard.removeAfterMs, 5 * 60_000);
   }
 
   async #reconcileOnce(): Promise<void> {
@@ -291,13 +274,28 @@ export class SourcedTargets implements SourceSink {
       .filter(([, e]) => e.terminating || (e.absentSince !== null && now - e.absentSince >= this.#guard.removeAfterMs))
       .sort(([a], [b]) => (a < b ? -1 : 1));
     const drop: string[] = [];
-    let draining = leaving.filter(([, e]) => e.drainedByUs).length;
+    // A drained target kept only for groups that cannot move does not hold up the others.
+    let draining = leaving.filter(([t, e]) => e.drainedByUs && fleet.drainState(t)?.state !== 'drained').length;
     const budget = Math.max(1, Math.floor(this.#guard.maxRemovalRatio * this.#entries.size));
     for (const [target, e] of leaving) {
       const health = fleet.health(target);
+      if (health === 'down') {
+        // It answered before and may hold groups: kept (and drained if it answers again) for a while,
+        // given up only after a long outage.
+        e.downSince ??= now;
+        if (now - e.downSince < this.#unreachableGraceMs()) {
+          if (e.phase !== 'unreachable') logger.warn({ target }, 'target left the membership source and does not answer: kept until it answers (then drained) or the outage outlasts the grace');
+          e.phase = 'unreachable';
+          continue;
+        }
+        drop.push(target);
+        logger.warn({ target, down_seconds: Math.round((now - e.downSince) / 1000) }, 'target left the membership source and stayed unreachable: dropped (what it held is given up)');
+        continue;
+      }
+      e.downSince = null;
       if (health !== 'up') {
         drop.push(target);
-        logger.info({ target, health: health ?? 'unknown' }, 'target left the membership source and does not answer: dropped');
+        logger.info({ target, health: health ?? 'unknown' }, 'target left the membership source and never answered: dropped');
         continue;
       }
       if (e.drainedByUs) {
@@ -343,7 +341,7 @@ export class SourcedTargets implements SourceSink {
   }
 
   #countLeaving(): void {
-    const counts: Record<LeavingPhase, number> = { pending: 0, held: 0, draining: 0, refused: 0 };
+    const counts: Record<LeavingPhase, number> = { pending: 0, held: 0, draining: 0, refused: 0, unreachable: 0 };
     for (const e of this.#entries.values()) if (e.phase !== null) counts[e.phase]++;
     for (const [phase, n] of Object.entries(counts)) this.#deps.metrics.sourceLeaving.set({ phase }, n);
   }
@@ -354,7 +352,7 @@ export class SourcedTargets implements SourceSink {
     const key = targets.join(',');
     if (key === this.#applied) return;
     this.#applied = key;
-    await this.#deps.fleet.setTargets(targets, this.#health);
+    await this.#deps.fleet.setTargets(targets, this.#health, this.kind === 'static');
   }
 
   #targets(): string[] {
@@ -370,7 +368,7 @@ export class SourcedTargets implements SourceSink {
 }
 
 function newEntry(labels: Readonly<Record<string, string>>): Entry {
-  return { labels, absentSince: null, terminating: false, drainedByUs: false, phase: null };
+  return { labels, absentSince: null, downSince: null, terminating: false, drainedByUs: false, phase: null };
 }
 
 function sameLabels(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {

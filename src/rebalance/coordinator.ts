@@ -71,6 +71,8 @@ export class Coordinator {
   #overrides = new Map<string, string>();
   #routing: RoutingTable = { ring: this.#ring, overrides: this.#overrides };
   #discoveryKey = '';
+  /** Orders drain starts and round starts: a round's counts apply only to drains that started before it. */
+  #stamp = 0;
 
   constructor(deps: CoordinatorDeps, rebalance: RebalanceSettings & { readonly enabled: boolean }) {
     this.#deps = deps;
@@ -91,6 +93,7 @@ export class Coordinator {
               unmovable: this.#unmovable,
               timeoutMs: deps.timeoutMs,
               clock: deps.clock,
+              begin: () => ++this.#stamp,
               onTwoCopies: (seconds) => deps.metrics.rebalanceTwoCopySeconds.observe(seconds),
               routing: () => this.#routing,
               publish: (ring, overrides, read) => {
@@ -191,12 +194,18 @@ export class Coordinator {
     return this.#wanted();
   }
 
-  /** A reload's new target list: membership checks the new ones; what belonged to removed ones is forgotten. */
-  async setTargets(targets: readonly string[], health: HealthCheckSettings): Promise<void> {
+  /**
+   * A new target list: membership checks the new ones; drains of removed
+   * ones end. A reload (`forgetRemoved`) also forgets what the ledger knows
+   * about removed ones. A membership source keeps it (`false`): a target it
+   * dropped while unreachable may be listed again with its old copies, which
+   * the ledger must still mark stale or merge.
+   */
+  async setTargets(targets: readonly string[], health: HealthCheckSettings, forgetRemoved = true): Promise<void> {
     await this.#deps.membership.setTargets(targets, health);
     const keep = new Set(targets);
     for (const t of this.#drains.targets()) if (!keep.has(t)) this.#drains.cancel(t);
-    for (const t of this.#ledger.shards()) if (!keep.has(t)) this.#ledger.forgetShard(t);
+    if (forgetRemoved) for (const t of this.#ledger.shards()) if (!keep.has(t)) this.#ledger.forgetShard(t);
   }
 
   set settings(s: RebalanceSettings) {
@@ -225,7 +234,7 @@ export class Coordinator {
     if (on && !this.#drains.has(target)) {
       const left = this.#deps.membership.members().filter((m) => m !== target && !this.#drains.has(m));
       if (left.length === 0) throw new ShardgateError('SHARDGATE_CONFLICT', `cannot drain ${target}: it is the last shard that could take its groups`);
-      this.#drains.start(target, new Date());
+      this.#drains.start(target, new Date(), ++this.#stamp);
     }
     if (!on) this.#drains.cancel(target);
     this.#membershipChanged(on ? `drain ${target}` : `undrain ${target}`);
@@ -336,7 +345,7 @@ export class Coordinator {
     for (const shard of result.read) {
       const left = result.remaining.get(shard);
       const unmovable = this.#unmovable.on(shard).length;
-      if (left !== undefined) this.#drains.progress(shard, left - unmovable, unmovable);
+      if (left !== undefined) this.#drains.progress(shard, left - unmovable, unmovable, result.stamp);
       if (!result.unsettled.has(shard)) this.#ledger.found(shard, result.epoch);
     }
     this.#deps.metrics.rebalanceUnmovable.set(this.#unmovable.size);

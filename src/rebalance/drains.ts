@@ -16,6 +16,8 @@ export interface DrainState {
 
 interface Drain {
   readonly since: Date;
+  /** Its stamp in the coordinator's sequence: a round stamped before it read the shard while it still took writes. */
+  readonly stamp: number;
   remaining: number | null;
   unmovable: number;
 }
@@ -31,18 +33,23 @@ export class Drains {
     return [...this.#drains.keys()];
   }
 
-  start(target: string, since: Date): void {
-    if (!this.#drains.has(target)) this.#drains.set(target, { since, remaining: null, unmovable: 0 });
+  start(target: string, since: Date, stamp: number): void {
+    if (!this.#drains.has(target)) this.#drains.set(target, { since, stamp, remaining: null, unmovable: 0 });
   }
 
   cancel(target: string): void {
     this.#drains.delete(target);
   }
 
-  /** What the last round left on `target` (no-op unless it drains). */
-  progress(target: string, remaining: number, unmovable: number): void {
+  /**
+   * What the last round left on `target` (no-op unless it drains). A round
+   * that began before the drain (a smaller stamp) is ignored: it
+   * read the shard while pushes still went there, so "nothing left" from it
+   * would call the shard drained with groups written since.
+   */
+  progress(target: string, remaining: number, unmovable: number, roundStamp: number): void {
     const d = this.#drains.get(target);
-    if (d === undefined) return;
+    if (d === undefined || roundStamp < d.stamp) return;
     d.remaining = Math.max(0, remaining);
     d.unmovable = unmovable;
   }

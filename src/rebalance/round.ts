@@ -47,6 +47,8 @@ export interface RoundDeps {
   readonly concurrency: number;
   readonly timeoutMs: number;
   readonly clock: Clock;
+  /** A stamp from the coordinator's sequence (shared with drains), taken as the round begins, before it reads. */
+  readonly begin: () => number;
   /** Seconds a moved group had two scraped copies: from the owner's confirmation to the source's delete. */
   readonly onTwoCopies: (seconds: number) => void;
   /** Where pushes go now. */
@@ -79,6 +81,8 @@ export interface RoundResult {
   readonly unsettled: ReadonlySet<string>;
   /** The ledger's epoch when the round began (see CopyLedger.found). */
   readonly epoch: number;
+  /** The stamp `begin()` gave the round when it began: its counts say nothing about a drain stamped later. */
+  readonly stamp: number;
 }
 
 
@@ -91,6 +95,7 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
     unsettled.add(shard);
   };
   const epoch = deps.ledger.epoch + 1;
+  const stamp = deps.begin();
   deps.journal.open();
   let published = false;
   try {
@@ -261,6 +266,7 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
         remaining: held,
         read: [...snapshot.keys()],
         epoch,
+        stamp,
         unsettled,
       };
     }

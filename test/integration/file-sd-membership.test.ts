@@ -8,7 +8,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPushgateways, type TestPushgateway } from '../support/pushgateway.js';
@@ -30,9 +30,11 @@ test('file_sd: pushgateways added by rename and by edit join; a removed live one
   const [a, b, c] = pgs as [TestPushgateway, TestPushgateway, TestPushgateway];
   const dir = await mkdtemp(join(tmpdir(), 'shardgate-sd-in-'));
   live.push({ stop: () => rm(dir, { recursive: true, force: true }) });
+  await mkdir(join(dir, 'out'));
   await writeFile(join(dir, 'first.json'), group([a], 'eu'));
   const sg = await startShardgate({
     config: `membership:\n  file_sd: { files: ["${dir}/*.json"], refresh_interval: 1s }\n  remove_after: 300ms\nhealth_check: { interval: 200ms, timeout: 1s }\nrebalance: { sweep_interval: 1s }\n`,
+    args: [`--sd.file=${join(dir, 'out', 'shards.json')}`],
     waitReady: true,
   });
   live.push(sg);
@@ -54,6 +56,7 @@ test('file_sd: pushgateways added by rename and by edit join; a removed live one
   assert.ok((await groupsOn(c.url)).length > 0);
   const sd = (await (await fetch(`${sg.url}/api/v1/sd`)).json()) as Array<{ targets: string[]; labels: Record<string, string> }>;
   assert.equal(sd.find((g) => g.targets[0] === b.target)?.labels['__meta_shardgate_zone'], 'us', 'file labels reach http_sd');
+  await waitFor(async () => (await readFile(join(dir, 'out', 'shards.json'), 'utf8').catch(() => '')).includes('"__meta_shardgate_zone": "us"'), { what: 'file labels in the --sd.file' });
 
   // Step 3: b is removed while live: drained (its groups move), then dropped; every group readable with its value.
   const onB = (await groupsOn(b.url)).length;

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StaticSource } from '../../src/membership/sources/static-source.js';
-import { HEALTH, world } from './sourced-world.js';
+import { FakeSource, HEALTH, world } from './sourced-world.js';
 
 const A = 'a:9091', B = 'b:9091', C = 'c:9091', D = 'd:9091', E = 'e:9091', F = 'f:9091';
 
@@ -37,17 +37,20 @@ test('listed targets join the ring; one that leaves while reachable is drained, 
   w.stop();
 });
 
-test('a target that leaves while unreachable is dropped at once, without a drain', async () => {
+test('a target that leaves while unreachable is kept (it may hold groups) and dropped only after a long outage, without a drain', async () => {
   const w = await world([A, B, C]);
   w.down.add(C);
   await w.membership.checkAll();
   await w.settle();
   assert.deepEqual(w.ring(), [A, B]);
   w.source.answer([A, B]);
-  await w.wait(5000);
+  await w.wait(60_000);
+  assert.deepEqual(w.configured(), [A, B, C], 'kept while the outage is short');
+  assert.deepEqual(w.glue.status().leaving, [{ target: C, phase: 'unreachable' }]);
+  await w.wait(5 * 60_000);
   assert.deepEqual(w.configured(), [A, B]);
   assert.ok(!w.logs.some((l) => l.includes(': draining')), 'no drain was started');
-  assert.ok(w.logs.some((l) => l.includes('does not answer: dropped')));
+  assert.ok(w.logs.some((l) => l.includes('stayed unreachable: dropped')));
   w.stop();
 });
 
@@ -168,5 +171,17 @@ test('the static source replaces the targets at once, as a reload always did', a
   assert.deepEqual(w.configured(), [A]);
   assert.deepEqual(w.ring(), [A]);
   assert.equal(w.glue.kind, 'static');
+  w.stop();
+});
+
+test('a reload that replaces the source: the new one\'s answers rule; targets it does not list leave by the same rules', async () => {
+  const w = await world([A, B, C]);
+  const next = new FakeSource([A, B]);
+  await w.glue.reconfigure(next, { removeAfterMs: 2000, maxRemovalRatio: 0.5 }, HEALTH);
+  w.source.answer([D]); // the replaced source's late answer is ignored
+  await w.settle();
+  assert.deepEqual(w.configured(), [A, B, C]);
+  await w.wait(3000);
+  assert.deepEqual(w.configured(), [A, B], 'C was drained (empty) and dropped after the new remove_after');
   w.stop();
 });

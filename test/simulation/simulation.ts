@@ -58,6 +58,8 @@ export interface RunOptions {
   readonly traceLines?: number;
   /** Checks to set aside (a known defect), to look past it for others. */
   readonly ignore?: ReadonlySet<Check>;
+  /** Targets from a misbehaving membership source (sim-source.ts) with these guard settings, instead of the static list. */
+  readonly source?: { readonly removeAfterMs: number; readonly maxRemovalRatio: number };
 }
 
 export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunResult> {
@@ -87,12 +89,14 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
     health: SETTINGS.health,
     rebalance: SETTINGS.rebalance,
     rebalanceTimeoutMs: SETTINGS.rebalanceTimeoutMs,
-    log: (line) => trace.add(sched.now, `LOG ${line}`),
+    log: (line) => trace.add(sched.now, line.startsWith('SOURCE') ? line : `LOG ${line}`),
+    ...(opts.source ? { source: { ...opts.source, prng: root.fork('source') } } : {}),
   });
   fleet.sut = sut;
 
   const pending = new Set<PendingRequest>();
-  const view: FleetView = { sut, ref, shards: fleet.shards, pending, now: () => sched.now, configured: () => fleet.config, version: () => fleet.version, graced: (id, on) => fleet.graced(id, on) };
+  // With a membership source, a target the harness removed stays configured until its drain ends: the checks look at what shardgate has.
+  const view: FleetView = { sut, ref, shards: fleet.shards, pending, now: () => sched.now, configured: () => (opts.source ? sut.configured() : fleet.config), version: () => fleet.version, graced: (id, on) => fleet.graced(id, on) };
   const twoCopies: TwoCopyStats = { longestMs: 0, group: '', seen: '', twice: false };
   const open = new Map<string, number>();
   const bound = requestBoundMs(schedule.clients.length);

@@ -21,6 +21,10 @@ import { Metrics } from '../../src/telemetry/metrics.js';
 import { SimNetworkError } from './sim-network.js';
 import { Reloader } from '../../src/config/reloader.js';
 import { ConfigError, defaultConfig } from '../../src/config/load-config.js';
+import { SourcedTargets } from '../../src/membership/sourced-targets.js';
+import { fleetControl } from '../../src/membership/fleet-control.js';
+import { SimSource } from './sim-source.js';
+import { type Prng } from './prng.js';
 
 export interface SutOptions {
   readonly clock: Clock;
@@ -37,6 +41,12 @@ export interface SutOptions {
   readonly rebalanceTimeoutMs: number;
   /** Receives shardgate's warnings and errors (one JSON line each), for the trace. */
   readonly log: (line: string) => void;
+  /**
+   * Targets come from a misbehaving membership source (sim-source.ts) through
+   * the source glue, as main.ts wires a dynamic source; reloads tell the
+   * source. Off: the static list and reloads, as before.
+   */
+  readonly source?: { readonly prng: Prng; readonly removeAfterMs: number; readonly maxRemovalRatio: number };
 }
 
 /** How a client push ended, as the reference model needs it. */
@@ -97,10 +107,26 @@ export function buildSystem(o: SutOptions): SystemUnderTest {
     onRecovering: (t) => coordinator.shardRecovering(t),
     clock: o.clock,
   });
+  let glue: SourcedTargets | undefined;
   const coordinator: Coordinator = new Coordinator(
-    { client: o.client, clock: o.clock, locks, logger, metrics, membership, timeoutMs: o.rebalanceTimeoutMs, completeInDoubt: () => router.completeInDoubt() },
+    {
+      client: o.client,
+      clock: o.clock,
+      locks,
+      logger,
+      metrics,
+      membership,
+      timeoutMs: o.rebalanceTimeoutMs,
+      completeInDoubt: () => router.completeInDoubt(),
+      ...(o.source ? { onDiscoveryChange: () => void glue?.reconcile() } : {}),
+    },
     { ...o.rebalance, enabled: true },
   );
+  const source = o.source ? new SimSource(o.clock, o.source.prng, o.targets, o.log) : undefined;
+  if (o.source) {
+    glue = new SourcedTargets({ fleet: fleetControl(coordinator, membership), clock: o.clock, logger, metrics, initial: o.targets, guard: o.source, health: o.health, tickMs: o.health.intervalMs });
+    membership.onChange(() => void glue?.reconcile());
+  }
   const router = new PushRouter({
     locks,
     routing: () => coordinator.routing(),
@@ -130,6 +156,7 @@ export function buildSystem(o: SutOptions): SystemUnderTest {
   return {
     async boot() {
       await membership.start();
+      if (glue && source) await glue.start(source);
       await coordinator.idle();
       coordinator.startSweeping();
     },
@@ -165,6 +192,13 @@ export function buildSystem(o: SutOptions): SystemUnderTest {
       }
     },
     async reloadTargets(next) {
+      if (source) {
+        // The source is told; an empty list is an empty answer, which the glue ignores (refused).
+        if (next.length === 0) source.empty();
+        else source.tell(next);
+        await glue?.settled();
+        return next.length > 0;
+      }
       asked.push(next);
       return reloader.reload().then(
         () => true,
@@ -196,6 +230,7 @@ export function buildSystem(o: SutOptions): SystemUnderTest {
     locksHeld: () => locks.size,
     idle: () => coordinator.idle(),
     stop() {
+      glue?.stop();
       membership.stop();
       coordinator.stop();
     },

@@ -112,5 +112,6 @@ function hostPort(ip: string, port: number): string {
 
 function describe(err: unknown): string {
   const e = err as NodeJS.ErrnoException & { hostname?: string };
-  return e.code !== undefined ? `DNS ${e.syscall ?? 'query'} ${e.hostname ?? ''} failed: ${e.code}`.replace('  ', ' ') : String(err);
+  if (e.code === undefined) return String(err);
+  return ['DNS', e.syscall ?? 'query', e.hostname, 'failed:', e.code].filter((p) => p !== undefined && p !== '').join(' ');
 }

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rename, rm, writeFile, unlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileSdSource } from '../../../src/membership/sources/file-sd-source.js';
@@ -83,4 +83,24 @@ test('a directory that appears later is read at the next refresh', async (t) => 
   await mkdir(join(dir, 'later'));
   await writeFile(join(dir, 'later', 'pg.yml'), '- targets: ["x:1"]\n');
   await waitFor(() => sink.addresses()?.join() === 'x:1', { what: 'the new directory to be read' });
+});
+
+test('a Kubernetes ConfigMap volume update (the ..data symlink swapped by rename) is seen through the watch', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'shardgate-filesd-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  // The kubelet's layout: pg.json -> ..data/pg.json, ..data -> ..<timestamp>/ (AtomicWriter).
+  await mkdir(join(dir, '..v1'));
+  await writeFile(join(dir, '..v1', 'pg.json'), JSON.stringify([{ targets: ['a:1'] }]));
+  await symlink('..v1', join(dir, '..data'));
+  await symlink(join('..data', 'pg.json'), join(dir, 'pg.json'));
+  const source = new FileSdSource({ files: [join(dir, '*.json')], refreshIntervalMs: 3_600_000, settleMs: 20 });
+  t.after(() => source.stop());
+  const sink = new RecordingSink();
+  await source.start(sink);
+  assert.deepEqual(sink.addresses(), ['a:1']);
+  await mkdir(join(dir, '..v2'));
+  await writeFile(join(dir, '..v2', 'pg.json'), JSON.stringify([{ targets: ['b:1'] }]));
+  await symlink('..v2', join(dir, '..data_tmp'));
+  await rename(join(dir, '..data_tmp'), join(dir, '..data'));
+  await waitFor(() => sink.addresses()?.join() === 'b:1', { what: 'the swapped ConfigMap content' });
 });
