@@ -1,6 +1,8 @@
 /**
  * The effective configuration: file + defaults, validated once and frozen.
  */
+import { type ExpirySettings } from '../expiry/rules.js';
+
 export type Mode = 'proxy' | 'redirect';
 
 export interface Config {
@@ -19,6 +21,8 @@ export interface Config {
    * address, 0 = no per-address limit.
    */
   readonly limits: { readonly maxBodyBytes: number; readonly maxConnections: number; readonly maxConnectionsPerIp: number };
+  /** Group expiry (expiry/rules.ts); undefined when the file has no `expiry` block: nothing expires. */
+  readonly expiry: ExpirySettings | undefined;
   /** Set when the file carries dynamic-sharding's consul_server block (accepted, not used yet). */
   readonly consulServer: { readonly addr: string; readonly serviceName: string } | undefined;
   /** Human-readable remarks about the file (legacy keys, ignored blocks), logged at load. */
@@ -51,5 +55,6 @@ export const DEFAULTS = {
   healthCheck: { intervalMs: 5000, timeoutMs: 2000, fall: 2, rise: 2 },
   upstream: { connectTimeoutMs: 2000, responseTimeoutMs: 10_000, maxConnections: 64 },
   rebalance: { enabled: true, sweepIntervalMs: 60_000, concurrency: 4, maxMovesPerSecond: 500 },
+  expiry: { intervalMs: 30_000 },
   limits: { maxBodyBytes: 16 * 2 ** 20, maxConnections: 512, maxConnectionsPerIp: 0 },
 } as const;

@@ -9,6 +9,8 @@ import { type z } from 'zod';
 import { fileSchema, type ConfigFile } from './schema.js';
 import { type Config, DEFAULTS } from './config.js';
 import { upstreamSecurity } from './upstream-security.js';
+import { parseSelector, SelectorError } from '../expiry/selector.js';
+import { type ExpiryRule, type ExpirySettings } from '../expiry/rules.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -69,6 +71,7 @@ function build(file: ConfigFile, source: string, baseDir: string): Config {
   const rb = { ...DEFAULTS.rebalance, ...defined({ enabled: file.rebalance?.enabled, sweepIntervalMs: file.rebalance?.sweep_interval, concurrency: file.rebalance?.concurrency, maxMovesPerSecond: file.rebalance?.max_moves_per_second }) };
   const limits = { ...DEFAULTS.limits, ...defined({ maxBodyBytes: file.limits?.max_body_size, maxConnections: file.limits?.max_connections, maxConnectionsPerIp: file.limits?.max_connections_per_ip }) };
   if (limits.maxBodyBytes <= 0) problems.push('limits.max_body_size: must be greater than 0');
+  const expiry = expirySettings(file.expiry, problems);
   if (problems.length > 0) throw new ConfigError(`${source}: ${problems.join('; ')}`);
   return deepFreeze({
     listenAddress: file.listen_address ?? file.http_listen_addr,
@@ -78,9 +81,28 @@ function build(file: ConfigFile, source: string, baseDir: string): Config {
     upstream: { ...up, ...security },
     rebalance: rb,
     limits,
+    expiry,
     consulServer,
     notices,
   });
+}
+
+function expirySettings(file: ConfigFile['expiry'], problems: string[]): ExpirySettings | undefined {
+  if (file === undefined) return undefined;
+  const intervalMs = file.interval ?? DEFAULTS.expiry.intervalMs;
+  if (intervalMs <= 0) problems.push('expiry.interval: must be greater than 0');
+  if (file.default !== undefined && file.default <= 0) problems.push('expiry.default: must be greater than 0');
+  const rules: ExpiryRule[] = [];
+  (file.rules ?? []).forEach((r, i) => {
+    if (r.max_age <= 0) problems.push(`expiry.rules.${i}.max_age: must be greater than 0`);
+    try {
+      rules.push({ selector: parseSelector(r.match), maxAgeMs: r.max_age });
+    } catch (err) {
+      if (!(err instanceof SelectorError)) throw err;
+      problems.push(`expiry.rules.${i}.match: ${err.message}`);
+    }
+  });
+  return { intervalMs, rules, defaultMaxAgeMs: file.default };
 }
 
 /** An empty configuration (no file): defaults, no targets. */

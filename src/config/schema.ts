@@ -77,6 +77,13 @@ export const fileSchema = z.strictObject({
       max_moves_per_second: z.number().positive().optional(),
     })
     .optional(),
+  expiry: z
+    .strictObject({
+      interval: duration.optional(),
+      rules: z.array(z.strictObject({ match: z.string(), max_age: duration })).optional(),
+      default: duration.optional(),
+    })
+    .optional(),
   limits: z
     .strictObject({
       max_body_size: byteSize.optional(),
