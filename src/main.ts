@@ -28,6 +28,8 @@ import { Coordinator } from './rebalance/coordinator.js';
 import { Reloader } from './config/reloader.js';
 import { WebServer } from './web/web-server.js';
 import { ShardgateError } from './http/errors.js';
+import { ExpirySweeper } from './expiry/expiry-sweeper.js';
+import { describeListing, deleteSelected, listSelected, type BulkDeps } from './expiry/bulk-delete.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const SHUTDOWN_GRACE_MS = 30_000;
@@ -148,9 +150,27 @@ async function main(argv: readonly string[]): Promise<number> {
     deleteOn: (target, path) => client.delete(target, path, config.upstream.responseTimeoutMs),
     inDoubt: (err) => err instanceof ShardgateError && err.inDoubt,
   });
+  // Expiry and bulk delete: delete-if-unchanged under the group locks, reported to the coordinator like client DELETEs.
+  const groupDeletes: BulkDeps = {
+    locks,
+    routing: () => coordinator.routing(),
+    client,
+    observer: coordinator,
+    timeoutMs: Math.max(config.upstream.responseTimeoutMs, 30_000),
+    shards: () => membership.statuses().filter((s) => s.health === 'up').map((s) => s.target),
+  };
+  const expiry = new ExpirySweeper({
+    ...groupDeletes,
+    settings: () => config.expiry,
+    clock: systemClock,
+    wallNow: Date.now,
+    logger: logger.child({ component: 'expiry' }),
+    metrics,
+  });
   await membership.start();
   await coordinator.idle();
   coordinator.startSweeping();
+  expiry.start();
   publishDiscovery();
   if (routing().ring.members.length === 0) logger.warn({ targets: targets.join(',') }, 'no pushgateway is healthy yet: pushes get 503 until one is');
 
@@ -213,6 +233,14 @@ async function main(argv: readonly string[]): Promise<number> {
       shards: () => coordinator.shards(),
       drain: coordinator.rebalancing ? (t, on) => coordinator.drain(t, on) : undefined,
       shuttingDown: () => shuttingDown,
+      groups: {
+        list: async (selectors) => {
+          const listing = await listSelected(groupDeletes, selectors);
+          return { data: describeListing(groupDeletes, listing), warnings: listing.warnings };
+        },
+        delete: (selectors) => deleteSelected(groupDeletes, selectors),
+      },
+      expiry: (key) => expiry.describe(key),
     }))),
   );
   connectionLimits.attach(server);
@@ -246,6 +274,7 @@ async function main(argv: readonly string[]): Promise<number> {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     membership.stop();
     coordinator.stop();
+    expiry.stop();
     const closed = new Promise<void>((r) => server.close(() => r()));
     const idle = setInterval(() => server.closeIdleConnections(), 100);
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);

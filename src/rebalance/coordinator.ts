@@ -44,6 +44,8 @@ export interface CoordinatorDeps {
   readonly onDiscoveryChange?: () => void;
   /** Completes the writes in doubt (PushRouter.completeInDoubt); run before every rebalance round. */
   readonly completeInDoubt?: () => Promise<void>;
+  /** Wall-clock ms (Date.now by default), for the time of a group's last client push (expiry). */
+  readonly wallNow?: () => number;
 }
 
 export type { DrainState } from './drains.js';
@@ -69,6 +71,8 @@ export class Coordinator {
   #overrides = new Map<string, string>();
   #routing: RoutingTable = { ring: this.#ring, overrides: this.#overrides };
   #discoveryKey = '';
+  /** Expiry hook: groupId → wall-clock ms of the last acknowledged client PUT/POST (moves are not writes here). */
+  readonly #lastClientPush = new Map<string, number>();
 
   constructor(deps: CoordinatorDeps, rebalance: RebalanceSettings & { readonly enabled: boolean }) {
     this.#deps = deps;
@@ -126,6 +130,9 @@ export class Coordinator {
   writeEnds(id: string, key: GroupingKey, target: string, method: 'PUT' | 'POST' | 'DELETE', acknowledged: boolean): void {
     this.#journal.end(id);
     if (!acknowledged) return;
+    // Expiry hook (src/expiry/): a group's age runs from its last client push, whatever moves it since.
+    if (method === 'DELETE') this.#lastClientPush.delete(id);
+    else this.#lastClientPush.set(id, (this.#deps.wallNow ?? Date.now)());
     this.#ledger.written(method, key, id, target);
     // A PUT or DELETE replaces whatever an earlier write in doubt would have left.
     if (method !== 'POST' && this.#inDoubt.get(id) !== undefined) this.#settleInDoubt(id, 'superseded');
@@ -175,6 +182,17 @@ export class Coordinator {
   /** An acknowledged DELETE of `id` could not be confirmed on `shard`: its copy is stale. */
   deleteMissed(id: string, shard: string): void {
     this.#ledger.deleteMissed(id, shard);
+  }
+
+  /**
+   * Expiry and bulk delete hook (src/expiry/): wall-clock ms at which this
+   * process last acknowledged a client PUT or POST of the group (a completed
+   * write in doubt counts), undefined if none since it started or since the
+   * group's last DELETE. Their deletes go through writeBegins/writeEnds and
+   * deleteMissed like a client DELETE, so the ledger records them as one.
+   */
+  lastClientPush(id: string): number | undefined {
+    return this.#lastClientPush.get(id);
   }
 
   // ---- lifecycle and admin ----
