@@ -44,7 +44,7 @@ export function parseSelector(text: string): Selector {
     while (i < text.length && /\s/.test(text[i] ?? '')) i++;
   };
   skipSpace();
-  if (text[i] !== '{') fail(/^[a-zA-Z_:]/.test(text.slice(i)) ? 'a metric name is not allowed (groups have only grouping labels): use {job="..."}' : 'must start with {');
+  if (text[i] !== '{') fail(/^[a-zA-Z_:][a-zA-Z0-9_:]*\s*\{/.test(text.slice(i)) ? 'a metric name is not allowed (groups have only grouping labels): use {job="..."}' : 'must start with {');
   i++;
   const matchers: Matcher[] = [];
   for (;;) {
