@@ -104,7 +104,14 @@ async function pushPath(ctx: HttpContext, req: IncomingMessage, res: ServerRespo
       const expiryView =
         expiry === undefined
           ? {}
-          : { expiry: { rule: expiry.rule?.name ?? null, max_age_seconds: expiry.rule === undefined ? null : expiry.rule.maxAgeMs / 1000, expires_at: expiry.expiresAtMs === undefined ? null : new Date(expiry.expiresAtMs).toISOString() } };
+          : {
+              expiry: {
+                rule: expiry.rule?.name ?? null,
+                max_age_seconds: expiry.rule === undefined ? null : expiry.rule.maxAgeMs / 1000,
+                last_push: expiry.expiresAtMs === undefined || expiry.rule === undefined ? null : new Date(expiry.expiresAtMs - expiry.rule.maxAgeMs).toISOString(),
+                expires_at: expiry.expiresAtMs === undefined ? null : new Date(expiry.expiresAtMs).toISOString(),
+              },
+            };
       return sendJson(res, shard === undefined ? 503 : 200, { grouping_key: toSortedRecord(r.key), shard: shard ?? null, owner: owner ?? null, ...expiryView });
     }
     default:
