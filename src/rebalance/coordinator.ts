@@ -73,6 +73,7 @@ export class Coordinator {
   #discoveryKey = '';
   /** Expiry hook: groupId → wall-clock ms of the last acknowledged client PUT/POST (moves are not writes here). */
   readonly #lastClientPush = new Map<string, number>();
+  #lastStamp = 0;
 
   constructor(deps: CoordinatorDeps, rebalance: RebalanceSettings & { readonly enabled: boolean }) {
     this.#deps = deps;
@@ -132,7 +133,12 @@ export class Coordinator {
     if (!acknowledged) return;
     // Expiry hook (src/expiry/): a group's age runs from its last client push, whatever moves it since.
     if (method === 'DELETE') this.#lastClientPush.delete(id);
-    else this.#lastClientPush.set(id, (this.#deps.wallNow ?? Date.now)());
+    else {
+      // Strictly increasing, so two pushes within one millisecond still tell apart (delete-if-unchanged compares them).
+      const now = (this.#deps.wallNow ?? Date.now)();
+      this.#lastStamp = now > this.#lastStamp ? now : this.#lastStamp + 0.001;
+      this.#lastClientPush.set(id, this.#lastStamp);
+    }
     this.#ledger.written(method, key, id, target);
     // A PUT or DELETE replaces whatever an earlier write in doubt would have left.
     if (method !== 'POST' && this.#inDoubt.get(id) !== undefined) this.#settleInDoubt(id, 'superseded');
