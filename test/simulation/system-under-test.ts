@@ -21,6 +21,9 @@ import { Metrics } from '../../src/telemetry/metrics.js';
 import { SimNetworkError } from './sim-network.js';
 import { Reloader } from '../../src/config/reloader.js';
 import { ConfigError, defaultConfig } from '../../src/config/load-config.js';
+import { deleteSelected, type BulkDeleteResult } from '../../src/expiry/bulk-delete.js';
+import { type DeleteObserver } from '../../src/expiry/delete-if-unchanged.js';
+import { parseSelector } from '../../src/expiry/selector.js';
 
 export interface SutOptions {
   readonly clock: Clock;
@@ -46,6 +49,11 @@ export interface SystemUnderTest {
   /** main.ts's start-up: first health checks, first round, then sweeping. */
   boot(): Promise<void>;
   push(method: 'PUT' | 'POST' | 'DELETE', key: GroupingKey, body: string): Promise<PushOutcome>;
+  /**
+   * DELETE /api/v1/groups?match[]=`selector` (bulk delete, as main.ts wires it) through `client`;
+   * `deleted` hears of each group's delete on its push target (acknowledged or not), in order.
+   */
+  bulkDelete(selector: string, client: ShardClient, deleted: (id: string, key: GroupingKey, target: string, acknowledged: boolean) => void): Promise<BulkDeleteResult>;
   /** A config reload with a new target list; false (and nothing changes) when refused. */
   reloadTargets(next: readonly string[]): Promise<boolean>;
   /** Admin drain on/off; false when refused. */
@@ -98,7 +106,7 @@ export function buildSystem(o: SutOptions): SystemUnderTest {
     clock: o.clock,
   });
   const coordinator: Coordinator = new Coordinator(
-    { client: o.client, clock: o.clock, locks, logger, metrics, membership, timeoutMs: o.rebalanceTimeoutMs, completeInDoubt: () => router.completeInDoubt() },
+    { client: o.client, clock: o.clock, locks, logger, metrics, membership, timeoutMs: o.rebalanceTimeoutMs, completeInDoubt: () => router.completeInDoubt(), wallNow: () => o.clock.now() },
     { ...o.rebalance, enabled: true },
   );
   const router = new PushRouter({
@@ -163,6 +171,21 @@ export function buildSystem(o: SutOptions): SystemUnderTest {
       } catch (err) {
         return outcomeOf(err);
       }
+    },
+    bulkDelete(selector, client, deleted) {
+      const observer: DeleteObserver = {
+        writeBegins: (id, key, target) => coordinator.writeBegins(id, key, target),
+        writeEnds: (id, key, target, method, acknowledged) => {
+          coordinator.writeEnds(id, key, target, method, acknowledged);
+          deleted(id, key, target, acknowledged);
+        },
+        deleteFanOut: (target) => coordinator.deleteFanOut(target),
+        deleteMissed: (id, shard) => coordinator.deleteMissed(id, shard),
+        inDoubt: (id) => coordinator.inDoubt(id),
+        lastClientPush: (id) => coordinator.lastClientPush(id),
+      };
+      const shards = () => membership.statuses().filter((s) => s.health === 'up').map((s) => s.target);
+      return deleteSelected({ locks, routing: () => coordinator.routing(), client, observer, timeoutMs: o.rebalanceTimeoutMs, shards }, [parseSelector(selector)]);
     },
     async reloadTargets(next) {
       asked.push(next);
