@@ -37,6 +37,8 @@ import { RegistrationControl } from './consul/consul-registration.js';
 import { followsRegistration } from './config/consul-kubernetes-config.js';
 import { WebServer } from './web/web-server.js';
 import { ShardgateError } from './http/errors.js';
+import { ExpirySweeper } from './expiry/expiry-sweeper.js';
+import { describeListing, deleteSelected, listSelected, type BulkDeps } from './expiry/bulk-delete.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const SHUTDOWN_GRACE_MS = 30_000;
@@ -191,10 +193,28 @@ async function main(argv: readonly string[]): Promise<number> {
   const registration = new RegistrationControl(logger.child({ component: 'consul' }));
   if (fleet === undefined) await registration.apply(config);
   else if (config.consulServer !== undefined) logger.warn('local mode: consul_server is ignored (the local fleet is not registered in Consul)');
+  // Expiry and bulk delete: delete-if-unchanged under the group locks, reported to the coordinator like client DELETEs.
+  const groupDeletes: BulkDeps = {
+    locks,
+    routing: () => coordinator.routing(),
+    client,
+    observer: coordinator,
+    timeoutMs: Math.max(config.upstream.responseTimeoutMs, 30_000),
+    shards: () => membership.statuses().filter((s) => s.health === 'up').map((s) => s.target),
+  };
+  const expiry = new ExpirySweeper({
+    ...groupDeletes,
+    settings: () => config.expiry,
+    clock: systemClock,
+    wallNow: Date.now,
+    logger: logger.child({ component: 'expiry' }),
+    metrics,
+  });
   await membership.start();
   await sourced.start(sourceOf(config));
   await coordinator.idle();
   coordinator.startSweeping();
+  expiry.start();
   publishDiscovery();
   if (routing().ring.members.length === 0) logger.warn({ targets: membership.statuses().map((s) => s.target).join(',') }, 'no pushgateway is healthy yet: pushes get 503 until one is');
 
@@ -283,6 +303,14 @@ async function main(argv: readonly string[]): Promise<number> {
       drain: coordinator.rebalancing ? (t, on) => coordinator.drain(t, on) : undefined,
       shuttingDown: () => shuttingDown,
       afterWipe: () => indexSync?.wiped(),
+      groups: {
+        list: async (selectors) => {
+          const listing = await listSelected(groupDeletes, selectors);
+          return { data: describeListing(groupDeletes, listing), warnings: listing.warnings };
+        },
+        delete: (selectors) => deleteSelected(groupDeletes, selectors),
+      },
+      expiry: (key) => expiry.describe(key),
     }))),
   );
   connectionLimits.attach(server);
@@ -322,6 +350,7 @@ async function main(argv: readonly string[]): Promise<number> {
     // Registrations stay in Consul; this only ends the resync (awaited below, not before the server closes).
     const registrationStopped = registration.stop();
     indexSync?.stop();
+    expiry.stop();
     const closed = new Promise<void>((r) => server.close(() => r()));
     const idle = setInterval(() => server.closeIdleConnections(), 100);
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);

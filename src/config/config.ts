@@ -3,6 +3,7 @@
  */
 import { type ConsulConnection } from '../consul/consul-api.js';
 import { type KubernetesApiSettings } from '../membership/sources/kubernetes-api.js';
+import { type ExpirySettings } from '../expiry/rules.js';
 
 export type Mode = 'proxy' | 'redirect';
 
@@ -39,6 +40,8 @@ export interface Config {
    * indexResyncIntervalMs: how often gateway mode re-reads the shards.
    */
   readonly push: { readonly consistencyCheck: ConsistencyCheck | undefined; readonly indexResyncIntervalMs: number };
+  /** Group expiry (expiry/rules.ts); undefined when the file has no `expiry` block: nothing expires. */
+  readonly expiry: ExpirySettings | undefined;
   /** Human-readable remarks about the file (legacy keys, ignored blocks), logged at load. */
   readonly notices: readonly string[];
 }
@@ -111,5 +114,6 @@ export const DEFAULTS = {
   rebalance: { enabled: true, sweepIntervalMs: 60_000, concurrency: 4, maxMovesPerSecond: 500 },
   membership: { removeAfterMs: 30_000, maxRemovalRatio: 0.5, fileSdRefreshIntervalMs: 5 * 60_000, dnsRefreshIntervalMs: 30_000, consulWaitMs: 60_000 },
   push: { indexResyncIntervalMs: 60_000 },
+  expiry: { intervalMs: 30_000 },
   limits: { maxBodyBytes: 16 * 2 ** 20, maxConnections: 512, maxConnectionsPerIp: 0 },
 } as const;

@@ -11,6 +11,8 @@ import { type Config, DEFAULTS } from './config.js';
 import { upstreamSecurity } from './upstream-security.js';
 import { consulServerConfig, followsRegistration } from './consul-kubernetes-config.js';
 import { membershipConfig } from './membership-config.js';
+import { parseSelector, SelectorError } from '../expiry/selector.js';
+import { type ExpiryRule, type ExpirySettings } from '../expiry/rules.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -74,6 +76,7 @@ function build(file: ConfigFile, source: string, baseDir: string): Config {
     notices.push(`consul_server: the targets are registered in Consul as service ${JSON.stringify(consulServer.serviceName)}` +
       (followsRegistration({ consulServer, membership }) ? ', and membership follows its passing instances' : ''));
   }
+  const expiry = expirySettings(file.expiry, problems);
   if (problems.length > 0) throw new ConfigError(`${source}: ${problems.join('; ')}`);
   return deepFreeze({
     listenAddress: file.listen_address ?? file.http_listen_addr,
@@ -85,9 +88,28 @@ function build(file: ConfigFile, source: string, baseDir: string): Config {
     limits,
     membership,
     push,
+    expiry,
     consulServer,
     notices,
   });
+}
+
+function expirySettings(file: ConfigFile['expiry'], problems: string[]): ExpirySettings | undefined {
+  if (file === undefined) return undefined;
+  const intervalMs = file.interval ?? DEFAULTS.expiry.intervalMs;
+  if (intervalMs <= 0) problems.push('expiry.interval: must be greater than 0');
+  if (file.default !== undefined && file.default <= 0) problems.push('expiry.default: must be greater than 0');
+  const rules: ExpiryRule[] = [];
+  (file.rules ?? []).forEach((r, i) => {
+    if (r.max_age <= 0) problems.push(`expiry.rules.${i}.max_age: must be greater than 0`);
+    try {
+      rules.push({ selector: parseSelector(r.match), maxAgeMs: r.max_age });
+    } catch (err) {
+      if (!(err instanceof SelectorError)) throw err;
+      problems.push(`expiry.rules.${i}.match: ${err.message}`);
+    }
+  });
+  return { intervalMs, rules, defaultMaxAgeMs: file.default };
 }
 
 /** An empty configuration (no file): defaults, no targets. */

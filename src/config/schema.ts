@@ -134,6 +134,13 @@ export const fileSchema = z.strictObject({
       index_resync_interval: duration.optional(),
     })
     .optional(),
+  expiry: z
+    .strictObject({
+      interval: duration.optional(),
+      rules: z.array(z.strictObject({ match: z.string(), max_age: duration })).optional(),
+      default: duration.optional(),
+    })
+    .optional(),
   limits: z
     .strictObject({
       max_body_size: byteSize.optional(),

@@ -11,6 +11,10 @@ import { type Flags } from '../cli/flags.js';
 import { type SdTargetGroup } from '../discovery/http-sd.js';
 import { type ShardView } from '../rebalance/coordinator.js';
 import { type SourcedTargets } from '../membership/sourced-targets.js';
+import { type GroupingKey } from '../groupingkey/grouping-key.js';
+import { type Selector } from '../expiry/selector.js';
+import { type ListedGroup, type BulkDeleteResult } from '../expiry/bulk-delete.js';
+import { type ExpiryDecision } from '../expiry/rules.js';
 
 export interface HttpContext {
   readonly proxy: PushProxy;
@@ -38,6 +42,13 @@ export interface HttpContext {
   readonly source: Pick<SourcedTargets, 'status' | 'target'>;
   /** Called after a wipe reached every shard (gateway mode re-syncs its index). */
   readonly afterWipe?: () => void;
+  /** Groups matching any selector across the fleet, and their delete-if-unchanged deletion (/api/v1/groups). */
+  readonly groups: {
+    list(selectors: readonly Selector[]): Promise<{ readonly data: readonly ListedGroup[]; readonly warnings: readonly string[] }>;
+    delete(selectors: readonly Selector[]): Promise<BulkDeleteResult>;
+  };
+  /** The group's expiry rule and time (undefined: expiry is not configured). */
+  readonly expiry: (key: GroupingKey) => ExpiryDecision | undefined;
   /** True while shutting down: pushes get 503. */
   readonly shuttingDown: () => boolean;
 }

@@ -12,6 +12,7 @@ import { type HttpContext } from './http-context.js';
 import { ShardgateError, toHttpError } from './errors.js';
 import { sendJson, sendRedirect, sendText } from './respond.js';
 import { sendStaticAsset, sendStatusPage } from '../ui/status-page.js';
+import { handleGroups } from './groups-handlers.js';
 import { handleMergedMetrics, handleSd, handleShards, handleStatus, handleWipe, requireAdmin } from './api-handlers.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -68,6 +69,8 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
       return allow(method, ['GET'], () => handleSd(ctx, res));
     case '/api/v1/metrics':
       return allow(method, ['GET'], () => handleMergedMetrics(ctx, res));
+    case '/api/v1/groups':
+      return allow(method, ['GET', 'DELETE'], () => handleGroups(ctx, req, res, method, query));
     case '/api/v1/admin/wipe':
       return allow(method, ['PUT'], () => handleWipe(ctx, req, res));
     case '/api/v1/admin/drain':
@@ -96,7 +99,20 @@ async function pushPath(ctx: HttpContext, req: IncomingMessage, res: ServerRespo
       const routing = ctx.routing();
       const shard = pushTarget(routing, r.key);
       const owner = routing.ring.owner(shardKey(r.key));
-      return sendJson(res, shard === undefined ? 503 : 200, { grouping_key: toSortedRecord(r.key), shard: shard ?? null, owner: owner ?? null });
+      // With expiry configured: the group's rule and when it expires (null: never, or its push time is not known yet).
+      const expiry = ctx.expiry(r.key);
+      const expiryView =
+        expiry === undefined
+          ? {}
+          : {
+              expiry: {
+                rule: expiry.rule?.name ?? null,
+                max_age_seconds: expiry.rule === undefined ? null : expiry.rule.maxAgeMs / 1000,
+                last_push: expiry.expiresAtMs === undefined || expiry.rule === undefined ? null : new Date(expiry.expiresAtMs - expiry.rule.maxAgeMs).toISOString(),
+                expires_at: expiry.expiresAtMs === undefined ? null : new Date(expiry.expiresAtMs).toISOString(),
+              },
+            };
+      return sendJson(res, shard === undefined ? 503 : 200, { grouping_key: toSortedRecord(r.key), shard: shard ?? null, owner: owner ?? null, ...expiryView });
     }
     default:
       throw new ShardgateError('SHARDGATE_METHOD_NOT_ALLOWED', 'Method Not Allowed');

@@ -46,6 +46,8 @@ export interface CoordinatorDeps {
   readonly completeInDoubt?: () => Promise<void>;
   /** What the membership source knows about a target, published in discovery as `__meta_shardgate_<name>`. */
   readonly sourceLabels?: (target: string) => Readonly<Record<string, string>>;
+  /** Wall-clock ms (Date.now by default), for the time of a group's last client push (expiry). */
+  readonly wallNow?: () => number;
 }
 
 export type { DrainState } from './drains.js';
@@ -73,6 +75,9 @@ export class Coordinator {
   #discoveryKey = '';
   /** Orders drain starts and round starts: a round's counts apply only to drains that started before it. */
   #stamp = 0;
+  /** Expiry hook: groupId → wall-clock ms of the last acknowledged client PUT/POST (moves are not writes here). */
+  readonly #lastClientPush = new Map<string, number>();
+  #lastStamp = 0;
 
   constructor(deps: CoordinatorDeps, rebalance: RebalanceSettings & { readonly enabled: boolean }) {
     this.#deps = deps;
@@ -131,6 +136,14 @@ export class Coordinator {
   writeEnds(id: string, key: GroupingKey, target: string, method: 'PUT' | 'POST' | 'DELETE', acknowledged: boolean): void {
     this.#journal.end(id);
     if (!acknowledged) return;
+    // Expiry hook (src/expiry/): a group's age runs from its last client push, whatever moves it since.
+    if (method === 'DELETE') this.#lastClientPush.delete(id);
+    else {
+      // Strictly increasing, so two pushes within one millisecond still tell apart (delete-if-unchanged compares them).
+      const now = (this.#deps.wallNow ?? Date.now)();
+      this.#lastStamp = now > this.#lastStamp ? now : this.#lastStamp + 0.001;
+      this.#lastClientPush.set(id, this.#lastStamp);
+    }
     this.#ledger.written(method, key, id, target);
     // A PUT or DELETE replaces whatever an earlier write in doubt would have left.
     if (method !== 'POST' && this.#inDoubt.get(id) !== undefined) this.#settleInDoubt(id, 'superseded');
@@ -180,6 +193,17 @@ export class Coordinator {
   /** An acknowledged DELETE of `id` could not be confirmed on `shard`: its copy is stale. */
   deleteMissed(id: string, shard: string): void {
     this.#ledger.deleteMissed(id, shard);
+  }
+
+  /**
+   * Expiry and bulk delete hook (src/expiry/): wall-clock ms at which this
+   * process last acknowledged a client PUT or POST of the group (a completed
+   * write in doubt counts), undefined if none since it started or since the
+   * group's last DELETE. Their deletes go through writeBegins/writeEnds and
+   * deleteMissed like a client DELETE, so the ledger records them as one.
+   */
+  lastClientPush(id: string): number | undefined {
+    return this.#lastClientPush.get(id);
   }
 
   // ---- lifecycle and admin ----

@@ -190,8 +190,37 @@ export class Metrics {
   });
   readonly sourceLeaving = new Gauge({
     name: 'shardgate_membership_leaving_targets',
-    help: 'Configured targets the source no longer lists (or lists as terminating), by phase: pending (within remove_after), held (by max_removal_ratio), draining.',
+    help: 'Configured targets the source no longer lists (or lists as terminating), by phase: pending (within remove_after), held (by max_removal_ratio), draining, unreachable (kept until it answers), refused (last shard).',
     labelNames: ['phase'] as const,
+    registers: [this.registry],
+  });
+  readonly expiryExpired = new Counter({
+    name: 'shardgate_expiry_groups_expired_total',
+    help: 'Groups deleted because their last client push was older than their expiry rule allows, by rule (selector text or "default").',
+    labelNames: ['rule'] as const,
+    registers: [this.registry],
+  });
+  readonly expirySkipped = new Counter({
+    name: 'shardgate_expiry_groups_skipped_total',
+    help: 'Expired groups left alone by a sweep: pushed (or moved) since the sweep read them, already gone, or the delete failed (reason).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly expirySweepDuration = new Histogram({
+    name: 'shardgate_expiry_sweep_duration_seconds',
+    help: 'Duration of expiry sweeps (read every shard, delete expired groups).',
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly expiryLastSweep = new Gauge({
+    name: 'shardgate_expiry_last_sweep_timestamp_seconds',
+    help: 'When the last expiry sweep finished.',
+    registers: [this.registry],
+  });
+  readonly bulkDeleted = new Counter({
+    name: 'shardgate_bulk_delete_groups_total',
+    help: 'Groups handled by DELETE /api/v1/groups, by result (deleted, skipped, gone, failed).',
+    labelNames: ['result'] as const,
     registers: [this.registry],
   });
   readonly buildInfo = new Gauge({

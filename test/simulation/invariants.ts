@@ -36,6 +36,7 @@ export const CHECKS = [
   'drain-empties-ring',
   'empty-reload',
   'unsettled',
+  'bulk-deleted-newer-push',
 ] as const;
 export type Check = (typeof CHECKS)[number];
 

@@ -10,12 +10,13 @@
  * place, and one whole sweep interval in which the rebalancer wrote nothing.
  */
 import { groupId } from '../../src/groupingkey/grouping-key.js';
-import { prngFor } from './prng.js';
+import { prngFor, type Prng } from './prng.js';
 import { SimScheduler } from './sim-scheduler.js';
 import { CALM, SimNetwork, SimShardClient } from './sim-network.js';
 import { keyOfPath } from './sim-pushgateway.js';
 import { generateSchedule, type Client, type Schedule } from './schedule.js';
 import { renderBody } from './client-bodies.js';
+import { type ShardClient } from '../../src/upstream/shard-client.js';
 import { parseBody } from './group-content.js';
 import { ReferenceModel } from './reference-model.js';
 import { buildSystem, type SystemUnderTest } from './system-under-test.js';
@@ -56,6 +57,13 @@ export interface RunOptions {
   /** Keep the whole trace (for --trace). */
   readonly traceAll?: boolean;
   readonly traceLines?: number;
+  /**
+   * Adds bulk deletes by matchers (DELETE /api/v1/groups) at random times,
+   * drawn from their own stream (the rest of the schedule is unchanged):
+   * a group deleted while a client push acknowledged after the listing
+   * read its shard exists is a violation.
+   */
+  readonly bulkDeletes?: boolean;
   /** Checks to set aside (a known defect), to look past it for others. */
   readonly ignore?: ReadonlySet<Check>;
   /** Targets from a misbehaving membership source (sim-source.ts) with these guard settings, instead of the static list. */
@@ -128,6 +136,8 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
   // The plan: clients and fleet events.
   let clientsDone = 0;
   let version = 0;
+  /** Virtual times of acknowledged client PUTs and POSTs, by group. */
+  const acks = new Map<string, number[]>();
   const runClient = async (c: Client): Promise<void> => {
     const id = groupId(c.group);
     for (const op of c.ops) {
@@ -140,6 +150,7 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
       pending.delete(req);
       trace.add(sched.now, `CLIENT ${req.what}: ${outcome}`);
       ref.record(id, c.group, op.method === 'DELETE' ? { method: 'DELETE' } : { method: op.method, body: parseBody(body, c.group) }, outcome);
+      if (outcome === 'ack' && op.method !== 'DELETE') acks.set(id, [...(acks.get(id) ?? []), sched.now]);
     }
     clientsDone++;
   };
@@ -154,8 +165,43 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
     const tail = e.action.kind === 'kill' ? (e.action.restartAfterMs ?? 0) : e.action.kind === 'pause' ? e.action.resumeAfterMs : 0;
     planEnd = Math.max(planEnd, sched.now + e.atMs + tail);
   }
+  // Bulk deletes: the listing's read of each shard ends at a known time; a group deleted on its
+  // shard must have had no client push acknowledged after that read.
+  const bulk = opts.bulkDeletes ? bulkPlan(root.fork('bulk')) : [];
+  let bulkDone = 0;
+  for (const b of bulk) {
+    sched.after(b.atMs, () => {
+      const listedAt = new Map<string, number>();
+      const inner = new SimShardClient(net, 'bulk');
+      inner.onFailure = rebalancerClient.onFailure;
+      const client: ShardClient = {
+        checkHealthy: (t, ms) => inner.checkHealthy(t, ms),
+        listGroups: async (t, ms) => {
+          const groups = await inner.listGroups(t, ms);
+          if (!listedAt.has(t)) listedAt.set(t, sched.now);
+          return groups;
+        },
+        push: (t, m, p, body, ms) => inner.push(t, m, p, body, ms),
+        delete: (t, p, ms) => inner.delete(t, p, ms),
+      };
+      trace.add(sched.now, `BULK DELETE ${b.selector}`);
+      void sut
+        .bulkDelete(b.selector, client, (id, key, target, acknowledged) => {
+          trace.add(sched.now, `BULK deleted ${label(key)} on ${target}: ${acknowledged ? 'ack' : 'in-doubt'}`);
+          const read = listedAt.get(target) ?? -1;
+          const newer = (acks.get(id) ?? []).find((t) => t > read);
+          if (acknowledged && newer !== undefined) {
+            violation ??= first([{ invariant: 'I1', check: 'bulk-deleted-newer-push', group: label(key), message: `bulk delete removed ${label(key)} from ${target}, read at ${read} ms, although a push was acknowledged at ${newer} ms` }]);
+          }
+          ref.record(id, key, { method: 'DELETE' }, acknowledged ? 'ack' : 'in-doubt');
+        })
+        .then((r) => trace.add(sched.now, `BULK DELETE ${b.selector}: ${JSON.stringify(r.total)}`))
+        .finally(() => bulkDone++);
+    });
+    planEnd = Math.max(planEnd, sched.now + b.atMs);
+  }
   // Every fleet event has fired (one due at planEnd itself too), so healing sees the fleet the plan left.
-  const ran = await runWhile(() => clientsDone === schedule.clients.length && fleetActed === schedule.fleet.length && sched.now >= planEnd, RUN_LIMIT_MS);
+  const ran = await runWhile(() => clientsDone === schedule.clients.length && fleetActed === schedule.fleet.length && bulkDone === bulk.length && sched.now >= planEnd, RUN_LIMIT_MS);
   if (!ran && violation === undefined) violation = first([{ invariant: 'I2', check: 'plan-unfinished', message: `the plan did not finish within ${RUN_LIMIT_MS / 3600_000} h of virtual time (${pending.size} request(s) pending)` }]);
   if (violation !== undefined) return finish(sut, result);
 
@@ -178,6 +224,11 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
   violation ??= first(checkEnd(view)) ?? first(checkDrains(view));
   if (!settled) violation ??= first([{ invariant: 'I4', check: 'unsettled', message: `the fleet did not settle within ${MAX_HEAL_WINDOWS} sweep intervals after healing (${describeUnsettled(view)})` }]);
   return finish(sut, result);
+}
+
+/** When bulk deletes run, and which job each selects (the jobs of schedule.ts's keys). */
+function bulkPlan(prng: Prng): Array<{ readonly atMs: number; readonly selector: string }> {
+  return Array.from({ length: prng.int(1, 4) }, () => ({ atMs: prng.int(1000, 150_000), selector: `{job="${prng.pick(['a', 'b', 'c', 'd', 'e', 'f'])}"}` }));
 }
 
 function finish(sut: SystemUnderTest, result: () => RunResult): RunResult {

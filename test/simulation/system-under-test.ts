@@ -25,6 +25,9 @@ import { SourcedTargets } from '../../src/membership/sourced-targets.js';
 import { fleetControl } from '../../src/membership/fleet-control.js';
 import { SimSource } from './sim-source.js';
 import { type Prng } from './prng.js';
+import { deleteSelected, type BulkDeleteResult } from '../../src/expiry/bulk-delete.js';
+import { type DeleteObserver } from '../../src/expiry/delete-if-unchanged.js';
+import { parseSelector } from '../../src/expiry/selector.js';
 
 export interface SutOptions {
   readonly clock: Clock;
@@ -56,6 +59,11 @@ export interface SystemUnderTest {
   /** main.ts's start-up: first health checks, first round, then sweeping. */
   boot(): Promise<void>;
   push(method: 'PUT' | 'POST' | 'DELETE', key: GroupingKey, body: string): Promise<PushOutcome>;
+  /**
+   * DELETE /api/v1/groups?match[]=`selector` (bulk delete, as main.ts wires it) through `client`;
+   * `deleted` hears of each group's delete on its push target (acknowledged or not), in order.
+   */
+  bulkDelete(selector: string, client: ShardClient, deleted: (id: string, key: GroupingKey, target: string, acknowledged: boolean) => void): Promise<BulkDeleteResult>;
   /** A config reload with a new target list; false (and nothing changes) when refused. */
   reloadTargets(next: readonly string[]): Promise<boolean>;
   /** Admin drain on/off; false when refused. */
@@ -118,6 +126,7 @@ export function buildSystem(o: SutOptions): SystemUnderTest {
       membership,
       timeoutMs: o.rebalanceTimeoutMs,
       completeInDoubt: () => router.completeInDoubt(),
+      wallNow: () => o.clock.now(),
       ...(o.source ? { onDiscoveryChange: () => void glue?.reconcile() } : {}),
     },
     { ...o.rebalance, enabled: true },
@@ -190,6 +199,21 @@ export function buildSystem(o: SutOptions): SystemUnderTest {
       } catch (err) {
         return outcomeOf(err);
       }
+    },
+    bulkDelete(selector, client, deleted) {
+      const observer: DeleteObserver = {
+        writeBegins: (id, key, target) => coordinator.writeBegins(id, key, target),
+        writeEnds: (id, key, target, method, acknowledged) => {
+          coordinator.writeEnds(id, key, target, method, acknowledged);
+          deleted(id, key, target, acknowledged);
+        },
+        deleteFanOut: (target) => coordinator.deleteFanOut(target),
+        deleteMissed: (id, shard) => coordinator.deleteMissed(id, shard),
+        inDoubt: (id) => coordinator.inDoubt(id),
+        lastClientPush: (id) => coordinator.lastClientPush(id),
+      };
+      const shards = () => membership.statuses().filter((s) => s.health === 'up').map((s) => s.target);
+      return deleteSelected({ locks, routing: () => coordinator.routing(), client, observer, timeoutMs: o.rebalanceTimeoutMs, shards }, [parseSelector(selector)]);
     },
     async reloadTargets(next) {
       if (source) {
