@@ -126,7 +126,10 @@ export class PushRouter {
 
   /** Completes every write in doubt it can, one group at a time; the rebalancer calls it before each round. */
   async completeInDoubt(): Promise<void> {
-    for (const id of this.#deps.observer.inDoubtIds()) await this.#complete(id);
+    // A shard that fails one completion is skipped for the rest of this pass: a hung shard costs one
+    // timeout per round, not one per write kept for it.
+    const failed = new Set<string>();
+    for (const id of this.#deps.observer.inDoubtIds()) await this.#complete(id, failed);
   }
 
   /** Under the group's exclusive lock: deletes the stale copy a POST would land on (see #clearForPost). */
@@ -163,21 +166,25 @@ export class PushRouter {
    * the completion lands exactly between the writes before and after it.
    * Resolves true when nothing is left in doubt.
    */
-  #complete(id: string): Promise<boolean> {
+  #complete(id: string, failedTargets?: Set<string>): Promise<boolean> {
     const { observer, locks } = this.#deps;
     return locks.withExclusive([id], async () => {
       const write = observer.inDoubt(id);
       if (write === undefined) return true;
       const target = pushTarget(this.#deps.routing(), write.key, id);
-      if (target === undefined) return false;
+      if (target === undefined || failedTargets?.has(target) === true) return false;
       // A POST re-sent obeys what a client's POST obeys: never layered on an older copy.
-      if (write.method === 'POST' && !(await this.#clearForPost(id, write.key, target))) return false;
+      if (write.method === 'POST' && !(await this.#clearForPost(id, write.key, target))) {
+        failedTargets?.add(target);
+        return false;
+      }
       observer.writeBegins(id, write.key, target);
       let status = 0;
       try {
         status = (await write.resend(target, upstreamPath(write.key))).statusCode;
       } catch {
         // Still in doubt (or not sent): kept for the next attempt.
+        failedTargets?.add(target);
       }
       const acknowledged = status >= 200 && status < 300;
       // A 4xx is the pushgateway's final word on this body: nothing left to complete.

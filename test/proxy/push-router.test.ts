@@ -188,3 +188,24 @@ test('the store keeps the latest write of a group and stays within its bounds', 
   assert.equal(store.get('e'), undefined, 'a body over the whole bound is not kept');
   assert.equal(store.forgotten, 4);
 });
+
+test('completeInDoubt tries a shard that fails once per pass, not once per write kept for it', async () => {
+  const s = setup();
+  let resends = 0;
+  for (const instance of ['a', 'b', 'c']) {
+    const key = sortedKey({ job: 'batch', instance });
+    await assert.rejects(
+      s.router.route('PUT', key, async () => Promise.reject(TIMEOUT), {
+        bytes: 1,
+        resend: async () => {
+          resends++;
+          throw TIMEOUT;
+        },
+      }),
+    );
+  }
+  assert.equal(s.observer.store.size, 3);
+  await s.router.completeInDoubt();
+  assert.equal(resends, 1);
+  assert.equal(s.observer.store.size, 3, 'all still kept for the next pass');
+});
