@@ -37,8 +37,8 @@ before(async () => {
   });
 });
 after(async () => {
-  await Promise.all(pgs.map((p) => p.stop()));
-  await pki.remove();
+  await Promise.all((pgs ?? []).map((p) => p.stop()));
+  await pki?.remove();
 });
 
 const pgGroups = async (pg: TestPushgateway): Promise<Array<{ labels: Record<string, string> }>> =>

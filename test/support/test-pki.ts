@@ -28,15 +28,17 @@ export async function makePki(): Promise<TestPki> {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   const openssl = (...args: string[]): Promise<unknown> => run('openssl', args, { cwd: dir });
   await openssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=shardgate test CA');
-  const signed = async (name: string, cn: string, ext: string): Promise<void> => {
+  // Each certificate gets its own serial: -CAcreateserial shares one ca.srl file, which the
+  // concurrent signings below would read half-written.
+  const signed = async (name: string, serial: number, cn: string, ext: string): Promise<void> => {
     await writeFile(path(`${name}.ext`), `${ext}\n`);
     await openssl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`);
-    await openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`);
+    await openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', String(serial), '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`);
   };
   await Promise.all([
-    signed('server', 'shardgate server', 'subjectAltName=IP:127.0.0.1,DNS:localhost'),
-    signed('server2', 'shardgate server rotated', 'subjectAltName=IP:127.0.0.1,DNS:localhost'),
-    signed('client', 'pusher', 'subjectAltName=DNS:pusher\nextendedKeyUsage=clientAuth'),
+    signed('server', 1, 'shardgate server', 'subjectAltName=IP:127.0.0.1,DNS:localhost'),
+    signed('server2', 2, 'shardgate server rotated', 'subjectAltName=IP:127.0.0.1,DNS:localhost'),
+    signed('client', 3, 'pusher', 'subjectAltName=DNS:pusher\nextendedKeyUsage=clientAuth'),
     openssl('req', '-x509', ...ec, '-keyout', 'rogue.key', '-out', 'rogue.crt', '-days', '2', '-subj', '/CN=rogue', '-addext', 'subjectAltName=DNS:pusher'),
   ]);
   return { dir, path, read: (name) => readFile(path(name), 'utf8'), remove: () => rm(dir, { recursive: true, force: true }) };
