@@ -67,7 +67,9 @@ export class PushRouter {
    * it. `retry`, when given, re-sends the same PUT or POST (a buffered
    * body of `bytes`): kept if the answer never comes. Throws SHARDGATE_NO_HEALTHY_SHARD
    * when nothing can take it, SHARDGATE_EARLIER_PUSH_IN_DOUBT when a POST
-   * would land on top of an earlier write that cannot be completed yet.
+   * would land on top of an earlier write that cannot be completed yet, and
+   * SHARDGATE_GROUP_RECONCILING when it would land on a copy older than the
+   * group (CopyLedger.beforePost). Nothing of the push is sent then.
    */
   async route<T extends { readonly statusCode: number }>(method: PushMethod, key: GroupingKey, send: (target: string, path: string) => Promise<T>, retry?: { readonly resend: Resend; readonly bytes: number }): Promise<T> {
     const id = groupId(key);
