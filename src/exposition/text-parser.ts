@@ -14,7 +14,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { goQuote, goQuoteByte, goQuoteBytes } from './go-quote.js';
-import { METRIC_TYPES, type MetricType, type ParsedFamily, type ParsedMetric, type ParsedPush, VALUE_BIT } from './metric-family.js';
+import { METRIC_TYPES, type ParsedFamily, type ParsedMetric, type ParsedPush, VALUE_BIT } from './metric-family.js';
 import { parseGoFloat, parseGoInt64 } from './go-number.js';
 import { isBlankOrTab, isLabelNameContinuation, isLabelNameStart, isMetricNameContinuation, isMetricNameStart, labelsSignature, stripSuffix } from './text-chars.js';
 
@@ -30,7 +30,6 @@ export class TextParseError extends Error {
 
 type State = (() => State) | null;
 const EOF = Symbol('EOF');
-const decoder = new TextDecoder();
 const NL = 0x0a;
 
 interface Family extends ParsedFamily {

@@ -100,7 +100,7 @@ export class PushRouter {
         if (blocker === 'stale') throw new ShardgateError('SHARDGATE_GROUP_RECONCILING', `${target} holds an older copy of the group that could not be removed yet; retry`);
       }
       const path = upstreamPath(key);
-      const fanOut = method === 'DELETE' ? this.#fanOutDelete(id, target, path) : undefined;
+      const fanOut = method === 'DELETE' ? this.#fanOutDelete(target, path) : undefined;
       observer.writeBegins(id, key, target);
       let acknowledged = false;
       try {
@@ -198,7 +198,7 @@ export class PushRouter {
   }
 
   /** Resolves with the shards where the delete could not be confirmed. */
-  async #fanOutDelete(id: string, target: string, path: string): Promise<string[]> {
+  async #fanOutDelete(target: string, path: string): Promise<string[]> {
     const others = this.#deps.observer.deleteFanOut(target);
     const results = await Promise.allSettled(others.map((o) => (o.reachable ? this.#deps.deleteOn(o.shard, path) : Promise.reject(new Error('unreachable')))));
     return others.filter((_, i) => results[i]?.status === 'rejected').map((o) => o.shard);

@@ -229,14 +229,8 @@ export function buildSystem(o: SutOptions): SystemUnderTest {
         () => false,
       );
     },
-    drain(target, on) {
-      try {
-        return coordinator.drain(target, on) !== undefined;
-      } catch (err) {
-        if (err instanceof ShardgateError) return false;
-        throw err;
-      }
-    },
+    // The admin drain, through the same narrow control the source glue uses.
+    drain: (target, on) => fleetControl(coordinator, membership).drain(target, on),
     checkAll: () => membership.checkAll(),
     routeOf(key) {
       const { ring, overrides } = coordinator.routing();

@@ -22,7 +22,7 @@
  * still in its grace period. The port is the slice port named `port_name`,
  * or the slice's only port.
  */
-import { type DiscoveredTarget, type MembershipSource, type SourceSink } from '../source.js';
+import { type MembershipSource, type SourceSink } from '../source.js';
 import { errorMessage } from '../../upstream/upstream-error.js';
 import { Backoff, DEFAULT_PACING, sleep, TokenBucket, type PacingSettings } from './retry-pacing.js';
 import { obj, str } from './json-fields.js';
