@@ -4,6 +4,7 @@
 import { type ConsulConnection } from '../consul/consul-api.js';
 import { type KubernetesApiSettings } from '../membership/sources/kubernetes-api.js';
 import { type ExpirySettings } from '../expiry/rules.js';
+import { type ReplicasConfig } from './replicas-config.js';
 
 export type Mode = 'proxy' | 'redirect';
 
@@ -42,6 +43,8 @@ export interface Config {
   readonly push: { readonly consistencyCheck: ConsistencyCheck | undefined; readonly indexResyncIntervalMs: number };
   /** Group expiry (expiry/rules.ts); undefined when the file has no `expiry` block: nothing expires. */
   readonly expiry: ExpirySettings | undefined;
+  /** Several replicas sharing one ring (replicas/); undefined: this process decides alone. Fixed at start-up. */
+  readonly replicas: ReplicasConfig | undefined;
   /** Human-readable remarks about the file (legacy keys, ignored blocks), logged at load. */
   readonly notices: readonly string[];
 }

@@ -52,11 +52,27 @@ export function consulServerConfig(c: ConfigFile['consul_server'], problems: str
 }
 
 export function kubernetesSourceConfig(k: NonNullable<Membership['kubernetes']>, baseDir: string, problems: string[], env: NodeJS.ProcessEnv): SourceConfig | undefined {
+  const reached = kubernetesApiConfig(k, 'membership.kubernetes', baseDir, problems, env);
+  return reached === undefined ? undefined : { kind: 'kubernetes', ...reached, service: k.service, portName: k.port_name };
+}
+
+/** How a block (`where`) reaches the Kubernetes API, and the namespace it works in. */
+export interface KubernetesApiKeys {
+  readonly namespace?: string | undefined;
+  readonly api_server?: string | undefined;
+  readonly bearer_token?: string | undefined;
+  readonly token_file?: string | undefined;
+  readonly ca_file?: string | undefined;
+  readonly insecure_skip_verify?: boolean | undefined;
+  readonly kubeconfig_file?: string | undefined;
+}
+
+export function kubernetesApiConfig(k: KubernetesApiKeys, where: string, baseDir: string, problems: string[], env: NodeJS.ProcessEnv): { api: KubernetesApiSettings; namespace: string } | undefined {
   const at = (p: string): string => (isAbsolute(p) ? p : join(baseDir, p));
   let api: KubernetesApiSettings;
   try {
     if (k.kubeconfig_file !== undefined) {
-      if (k.api_server !== undefined) problems.push('membership.kubernetes: set api_server or kubeconfig_file, not both');
+      if (k.api_server !== undefined) problems.push(`${where}: set api_server or kubeconfig_file, not both`);
       api = kubeconfigSettings(at(k.kubeconfig_file));
     } else if (k.api_server !== undefined) {
       api = { server: k.api_server, token: undefined, ca: undefined, cert: undefined, key: undefined, insecureSkipVerify: k.insecure_skip_verify ?? false, defaultNamespace: undefined };
@@ -64,23 +80,23 @@ export function kubernetesSourceConfig(k: NonNullable<Membership['kubernetes']>,
       api = inClusterSettings(env);
     }
   } catch (err) {
-    problems.push(`membership.kubernetes: ${err instanceof KubernetesConfigError ? err.message : String(err)}`);
+    problems.push(`${where}: ${err instanceof KubernetesConfigError ? err.message : String(err)}`);
     return undefined;
   }
-  if (k.bearer_token !== undefined && k.token_file !== undefined) problems.push('membership.kubernetes: set bearer_token or token_file, not both');
+  if (k.bearer_token !== undefined && k.token_file !== undefined) problems.push(`${where}: set bearer_token or token_file, not both`);
   if (k.bearer_token !== undefined) api = { ...api, token: { value: k.bearer_token } };
   if (k.token_file !== undefined) {
-    if (!existsSync(at(k.token_file))) problems.push(`membership.kubernetes.token_file: cannot read ${at(k.token_file)}`);
+    if (!existsSync(at(k.token_file))) problems.push(`${where}.token_file: cannot read ${at(k.token_file)}`);
     api = { ...api, token: { file: at(k.token_file) } };
   }
-  if (k.ca_file !== undefined) api = { ...api, ca: readReferencedFile(baseDir, k.ca_file, 'membership.kubernetes.ca_file', problems) };
+  if (k.ca_file !== undefined) api = { ...api, ca: readReferencedFile(baseDir, k.ca_file, `${where}.ca_file`, problems) };
   if (k.insecure_skip_verify !== undefined) api = { ...api, insecureSkipVerify: k.insecure_skip_verify };
   const namespace = k.namespace ?? api.defaultNamespace;
   if (namespace === undefined) {
-    problems.push('membership.kubernetes.namespace: required (no service-account or kubeconfig namespace to default to)');
+    problems.push(`${where}.namespace: required (no service-account or kubeconfig namespace to default to)`);
     return undefined;
   }
-  return { kind: 'kubernetes', api, namespace, service: k.service, portName: k.port_name };
+  return { api, namespace };
 }
 
 /**

@@ -12,6 +12,7 @@ import { upstreamSecurity } from './upstream-security.js';
 import { consulServerConfig, followsRegistration } from './consul-kubernetes-config.js';
 import { membershipConfig } from './membership-config.js';
 import { parseSelector, SelectorError } from '../expiry/selector.js';
+import { replicasConfig } from './replicas-config.js';
 import { type ExpiryRule, type ExpirySettings } from '../expiry/rules.js';
 
 export class ConfigError extends Error {
@@ -77,6 +78,7 @@ function build(file: ConfigFile, source: string, baseDir: string): Config {
       (followsRegistration({ consulServer, membership }) ? ', and membership follows its passing instances' : ''));
   }
   const expiry = expirySettings(file.expiry, problems);
+  const replicas = replicasConfig(file, rb.enabled, baseDir, problems);
   if (problems.length > 0) throw new ConfigError(`${source}: ${problems.join('; ')}`);
   return deepFreeze({
     listenAddress: file.listen_address ?? file.http_listen_addr,
@@ -89,6 +91,7 @@ function build(file: ConfigFile, source: string, baseDir: string): Config {
     membership,
     push,
     expiry,
+    replicas,
     consulServer,
     notices,
   });

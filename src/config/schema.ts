@@ -141,6 +141,36 @@ export const fileSchema = z.strictObject({
       default: duration.optional(),
     })
     .optional(),
+  // Several shardgate replicas sharing one ring (README, "Several shardgate replicas"): exactly one backend.
+  replicas: z
+    .strictObject({
+      id: z.string().min(1).optional(),
+      advertise_url: z.string().regex(/^https?:\/\/[^/]+/, 'must be an http:// or https:// URL').optional(),
+      lease_ttl: duration.optional(),
+      poll_interval: duration.optional(),
+      not_ready_after: duration.optional(),
+      etcd: z
+        .strictObject({
+          endpoints: z.array(z.string().regex(/^https?:\/\/[^/]+/, 'must be an http:// or https:// URL')).min(1),
+          prefix: z.string().min(1).optional(),
+          username: z.string().min(1).optional(),
+          password: z.string().optional(),
+        })
+        .optional(),
+      kubernetes: z
+        .strictObject({
+          lease_name: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a Kubernetes object name').max(200).optional(),
+          namespace: z.string().min(1).optional(),
+          api_server: z.string().regex(/^https?:\/\//, 'must be an http:// or https:// URL').optional(),
+          bearer_token: z.string().min(1).optional(),
+          token_file: z.string().min(1).optional(),
+          ca_file: z.string().min(1).optional(),
+          insecure_skip_verify: z.boolean().optional(),
+          kubeconfig_file: z.string().min(1).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
   limits: z
     .strictObject({
       max_body_size: byteSize.optional(),

@@ -54,6 +54,13 @@ export interface DeleteIfUnchangedDeps {
   readonly batchSize?: number;
   /** Deletes in flight at once within a batch (default 8). */
   readonly concurrency?: number;
+  /**
+   * Several replicas: resolves once this replica may write to the shards on
+   * its own (the leader holds the write fence, replicas/write-fence.ts).
+   * Awaited before the first batch; each batch re-reads its shard after it,
+   * so a follower's direct push before the fence is seen.
+   */
+  readonly beforeWrites?: () => Promise<void>;
 }
 
 export interface DeleteResult {
@@ -64,6 +71,7 @@ export interface DeleteResult {
 export async function deleteIfUnchanged(deps: DeleteIfUnchangedDeps, groups: readonly ReadGroup[]): Promise<DeleteResult[]> {
   const byShard = new Map<string, ReadGroup[]>();
   for (const g of groups) byShard.set(g.shard, [...(byShard.get(g.shard) ?? []), g]);
+  if (groups.length > 0) await deps.beforeWrites?.();
   const size = deps.batchSize ?? 200;
   const perShard = await Promise.all(
     [...byShard].map(async ([shard, list]) => {

@@ -28,6 +28,8 @@ export interface ExpirySweeperDeps extends DeleteIfUnchangedDeps {
   readonly wallNow: () => number;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Several replicas: only the leader sweeps. */
+  readonly active?: () => boolean;
 }
 
 /** How often to look again when expiry is not configured (a reload may add it). */
@@ -64,7 +66,7 @@ export class ExpirySweeper {
   /** One sweep; resolves with the number of groups expired. */
   async sweep(): Promise<number> {
     const settings = this.#deps.settings();
-    if (settings === undefined) return 0;
+    if (settings === undefined || this.#deps.active?.() === false) return 0;
     const started = this.#deps.clock.now();
     const { observer, metrics } = this.#deps;
     const fleet = await readFleetGroups(this.#deps.client, this.#deps.shards(), this.#deps.timeoutMs);

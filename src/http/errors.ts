@@ -42,6 +42,12 @@ export const ERROR_STATUS = {
   SHARDGATE_BODY_TOO_LARGE: 413,
   SHARDGATE_TOO_MANY_CONNECTIONS: 503,
   SHARDGATE_TOO_MANY_CONNECTIONS_FROM_CLIENT: 429,
+  /** Several replicas: no leader is known, or it cannot be reached, for a write that must go through it. */
+  SHARDGATE_NO_LEADER: 503,
+  /** Several replicas: a write forwarded to a replica that is not (or no longer) the leader. */
+  SHARDGATE_NOT_LEADER: 503,
+  /** Several replicas: this replica may not write to the shards now (its session lapsed, or the fleet is being rebalanced). */
+  SHARDGATE_REPLICA_FENCED: 503,
 } as const;
 export type ErrorCode = keyof typeof ERROR_STATUS;
 

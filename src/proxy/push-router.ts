@@ -52,7 +52,15 @@ export interface PushRouterDeps {
   readonly deleteOn: (target: string, path: string) => Promise<void>;
   /** Whether a failed send may still be applied by the pushgateway (response timeout, reset after sending). */
   readonly inDoubt: (err: unknown) => boolean;
+  /**
+   * Several replicas (replicas/local-writes.ts): asked at the last moment
+   * before anything is sent to a shard; a release function if this replica
+   * may write now (called when the write is answered), undefined if not.
+   */
+  readonly localWrites?: { enter(): (() => void) | undefined };
 }
+
+const FENCED = 'this shardgate replica may not write to the pushgateways now (its coordination session lapsed, or the fleet is being rebalanced and writes go through the leader); retry';
 
 export class PushRouter {
   readonly #deps: PushRouterDeps;
@@ -100,6 +108,7 @@ export class PushRouter {
         if (blocker === 'stale') throw new ShardgateError('SHARDGATE_GROUP_RECONCILING', `${target} holds an older copy of the group that could not be removed yet; retry`);
       }
       const path = upstreamPath(key);
+      const release = this.#enter();
       const fanOut = method === 'DELETE' ? this.#fanOutDelete(target, path) : undefined;
       observer.writeBegins(id, key, target);
       let acknowledged = false;
@@ -119,11 +128,21 @@ export class PushRouter {
       } finally {
         observer.writeEnds(id, key, target, method, acknowledged);
         const missed = fanOut === undefined ? [] : await fanOut;
+        release();
         if (acknowledged) for (const shard of missed) observer.deleteMissed(id, shard);
       }
     } finally {
       this.#deps.locks.releaseShared(id);
     }
+  }
+
+  /** Counts a write with LocalWrites; throws SHARDGATE_REPLICA_FENCED when this replica may not write. */
+  #enter(): () => void {
+    const gate = this.#deps.localWrites;
+    if (gate === undefined) return NOTHING;
+    const release = gate.enter();
+    if (release === undefined) throw new ShardgateError('SHARDGATE_REPLICA_FENCED', FENCED);
+    return release;
   }
 
   /** Completes every write in doubt it can, one group at a time; the rebalancer calls it before each round. */
@@ -154,10 +173,13 @@ export class PushRouter {
     const blocker = observer.beforePost(id, target);
     if (blocker === undefined) return true;
     if (blocker === 'older') return false;
+    const release = this.#deps.localWrites === undefined ? NOTHING : this.#deps.localWrites.enter();
+    if (release === undefined) return false;
     const deleted = await this.#deps.deleteOn(target, upstreamPath(key)).then(
       () => true,
       () => false,
     );
+    release();
     if (deleted) observer.staleCopyDeleted(id, target);
     return deleted;
   }
@@ -180,6 +202,8 @@ export class PushRouter {
         failedTargets?.add(target);
         return false;
       }
+      const release = this.#deps.localWrites === undefined ? NOTHING : this.#deps.localWrites.enter();
+      if (release === undefined) return false;
       observer.writeBegins(id, write.key, target);
       let status = 0;
       try {
@@ -187,6 +211,8 @@ export class PushRouter {
       } catch {
         // Still in doubt (or not sent): kept for the next attempt.
         failedTargets?.add(target);
+      } finally {
+        release();
       }
       const acknowledged = status >= 200 && status < 300;
       // A 4xx is the pushgateway's final word on this body: nothing left to complete.
@@ -204,3 +230,5 @@ export class PushRouter {
     return others.filter((_, i) => results[i]?.status === 'rejected').map((o) => o.shard);
   }
 }
+
+const NOTHING = (): void => undefined;

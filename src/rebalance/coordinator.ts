@@ -26,7 +26,7 @@ import { type GroupLocks } from './group-locks.js';
 import { CopyLedger } from './copy-ledger.js';
 import { WriteJournal } from './write-journal.js';
 import { UnmovableGroups, type UnmovableGroup } from './unmovable-groups.js';
-import { Rebalancer, type RebalanceSettings } from './rebalancer.js';
+import { Rebalancer, type RebalanceFence, type RebalanceSettings } from './rebalancer.js';
 import { type RoundResult } from './round.js';
 import { type DrainState, Drains } from './drains.js';
 import { InDoubtWrites, type InDoubtWrite } from './in-doubt-writes.js';
@@ -48,6 +48,28 @@ export interface CoordinatorDeps {
   readonly sourceLabels?: (target: string) => Readonly<Record<string, string>>;
   /** Wall-clock ms (Date.now by default), for the time of a group's last client push (expiry). */
   readonly wallNow?: () => number;
+  /**
+   * Several replicas (replicas/): this coordinator decides only while its
+   * replica leads, and writes to the shards only under the write fence.
+   * Without it, one process decides alone, as it always did.
+   */
+  readonly fence?: CoordinatorFence;
+}
+
+/** The replicas' write fence, as the coordinator uses it (replicas/write-fence.ts implements it). */
+export interface CoordinatorFence extends RebalanceFence {
+  /** The fleet is settled: followers may write directly again. */
+  release(): void;
+  /** The published state changed (ring, drains, discovery). */
+  changed(): void;
+}
+
+/** What the leader publishes for the other replicas (replicas/published-ring.ts). */
+export interface PublishedState {
+  readonly members: readonly string[];
+  readonly overrides: ReadonlyArray<readonly [string, string]>;
+  readonly draining: readonly string[];
+  readonly discovery: readonly SdTargetGroup[];
 }
 
 export type { DrainState } from './drains.js';
@@ -110,6 +132,8 @@ export class Coordinator {
               wanted: () => this.#wanted(),
             },
             roundDone: (result) => this.#roundDone(result),
+            fence: deps.fence,
+            unsettled: () => !this.#settled(),
           },
           rebalance,
         )
@@ -204,6 +228,37 @@ export class Coordinator {
    */
   lastClientPush(id: string): number | undefined {
     return this.#lastClientPush.get(id);
+  }
+
+  // ---- several replicas ----
+
+  /** The state the leader publishes (replicas/write-fence.ts). */
+  publishedState(): PublishedState {
+    return {
+      members: this.#ring.members,
+      overrides: [...this.#overrides],
+      draining: this.#drains.targets(),
+      discovery: this.discovery(),
+    };
+  }
+
+  /**
+   * This replica became leader: it routes by the last published ring (the
+   * groups in motion stay pinned where the old leader left them), resumes
+   * its drains, and forgets what it learnt as a follower (CopyLedger.clear);
+   * its first round then reads the shards, under the fence if anything must
+   * change.
+   */
+  takeOver(published: PublishedState | undefined): void {
+    this.#ledger.clear();
+    this.#lastClientPush.clear();
+    if (published !== undefined) {
+      const known = new Set(this.#deps.membership.statuses().map((s) => s.target));
+      for (const t of this.#drains.targets()) if (!published.draining.includes(t)) this.#drains.cancel(t);
+      for (const t of published.draining) if (known.has(t)) this.#drains.start(t, new Date(), ++this.#stamp);
+      this.#publish(buildRing(published.members.filter((m) => known.has(m))), new Map(published.overrides.filter(([, shard]) => known.has(shard))));
+    }
+    this.#rebalancer?.request('leader elected');
   }
 
   // ---- lifecycle and admin ----
@@ -320,6 +375,9 @@ export class Coordinator {
   }
 
   #membershipChanged(trigger: string): void {
+    const fence = this.#deps.fence;
+    // A follower's view decides nothing: the leader's published ring does.
+    if (fence !== undefined && !fence.leading()) return;
     const wanted = this.#wanted();
     if (!this.#rebalancer) {
       this.#publish(buildRing(wanted), new Map());
@@ -330,6 +388,14 @@ export class Coordinator {
     const readable = new Set(this.#readable());
     const dead = this.#ring.members.filter((m) => !wanted.includes(m) && !readable.has(m));
     const stranded = [...this.#overrides].filter(([, holder]) => !readable.has(holder));
+    if ((dead.length > 0 || stranded.length > 0) && fence !== undefined && !fence.held()) {
+      // Followers may be writing directly by the current ring: fence them before it changes.
+      fence.acquire().then(
+        () => this.#membershipChanged(trigger),
+        (err: unknown) => this.#deps.logger.warn({ trigger, err: err instanceof Error ? err.message : String(err) }, 'cannot hold the write fence to drop a dead shard; retried on the next change'),
+      );
+      return;
+    }
     if (dead.length > 0 || stranded.length > 0) {
       for (const m of dead) this.#ledger.lose(m, this.#ring);
       for (const [id, holder] of stranded) this.#ledger.loseGroup(id, holder);
@@ -346,6 +412,7 @@ export class Coordinator {
     this.#routing = { ring, overrides };
     this.#deps.metrics.rebalancePendingMoves.set(overrides.size);
     if (changed) {
+      this.#deps.fence?.changed();
       this.#deps.metrics.ringMembers.set(ring.members.length);
       this.#deps.metrics.ringChanges.inc();
       this.#deps.logger.info({ members: ring.members.join(',') || '(none)', pending_moves: overrides.size }, 'ring published');
@@ -365,6 +432,17 @@ export class Coordinator {
     this.#deps.metrics.rebalancePendingMoves.set(this.#overrides.size);
   }
 
+  /**
+   * Nothing in motion that followers' direct writes could race: no group
+   * off its owner but unmovable ones, no marked copy or lost home, no write
+   * in doubt, no drain under way.
+   */
+  #settled(): boolean {
+    if (this.#inDoubt.size > 0 || this.#ledger.size > 0 || this.#ledger.shards().size > 0) return false;
+    if ([...this.#overrides].some(([id, shard]) => !this.#unmovable.on(shard).some((u) => u.id === id))) return false;
+    return this.#drains.targets().every((t) => this.#drains.state(t)?.state === 'drained');
+  }
+
   #roundDone(result: RoundResult): void {
     for (const shard of result.read) {
       const left = result.remaining.get(shard);
@@ -375,6 +453,16 @@ export class Coordinator {
     this.#deps.metrics.rebalanceUnmovable.set(this.#unmovable.size);
     this.#deps.metrics.rebalanceMarkedCopies.set(this.#ledger.size);
     this.#discoveryMayHaveChanged();
+    // A quiet round over every member of a settled fleet: the leader lets followers write directly again.
+    const fence = this.#deps.fence;
+    const quiet = result.moved + result.merged + result.deleted + result.skipped + result.failures.length === 0 && result.unsettled.size === 0;
+    const allRead = this.#ring.members.every((m) => result.read.includes(m));
+    if (fence?.held() === true && quiet && allRead && this.#settled()) {
+      // Followers' direct writes will not reach this ledger: its remaining facts (tombstones, last homes)
+      // would be wrong about groups they re-create, so it starts afresh, as a restarted shardgate does.
+      this.#ledger.clear();
+      fence.release();
+    }
   }
 
   #discoveryMayHaveChanged(): void {
@@ -382,5 +470,6 @@ export class Coordinator {
     if (key === this.#discoveryKey) return;
     this.#discoveryKey = key;
     this.#deps.onDiscoveryChange?.();
+    this.#deps.fence?.changed();
   }
 }

@@ -234,6 +234,18 @@ export class CopyLedger {
     this.#set(id, shard, 'stale');
   }
 
+  /**
+   * Forgets everything (the epoch keeps counting): a replica that becomes
+   * leader starts from what the shards hold, as a restarted shardgate does.
+   * What it learnt as a follower describes only its own writes, not the
+   * fleet's, and would mislead its first rounds.
+   */
+  clear(): void {
+    for (const m of [this.#marks, this.#lostHomes, this.#lostGroups, this.#lastHome, this.#markedAt, this.#cleared]) m.clear();
+    this.#deleted.clear();
+    this.#epoch++;
+  }
+
   /** `shard` left the configuration: whatever it held is out of reach for good. */
   forgetShard(shard: string): void {
     this.found(shard, Infinity);

@@ -36,6 +36,18 @@ export interface RebalancerDeps {
   readonly round: Omit<RoundDeps, 'limiter' | 'concurrency'>;
   /** Called with every round's result, before the next one starts. */
   readonly roundDone: (result: RoundResult) => void;
+  /** Several replicas: rounds run only on the leader, and write only under the fence (replicas/write-fence.ts). */
+  readonly fence?: RebalanceFence | undefined;
+  /** Whether something is in motion that only fenced rounds resolve (overrides, marked copies, writes in doubt, drains). */
+  readonly unsettled?: () => boolean;
+}
+
+/** What the rebalancer needs of the replicas' write fence. */
+export interface RebalanceFence {
+  leading(): boolean;
+  held(): boolean;
+  /** Resolves once held; rejects when leadership is lost first. */
+  acquire(): Promise<void>;
 }
 
 /** How soon a round that left work behind is retried. */
@@ -100,15 +112,28 @@ export class Rebalancer {
   }
 
   async #round(trigger: string): Promise<void> {
-    const { metrics, logger, clock } = this.#deps;
+    const { metrics, logger, clock, fence } = this.#deps;
+    // Several replicas: only the leader rebalances; anything in motion needs the fence before a round.
+    if (fence !== undefined) {
+      if (!fence.leading()) return;
+      if (!fence.held() && (this.#deps.unsettled?.() ?? false) && !(await this.#acquire(fence))) return;
+    }
     const started = clock.now();
     // Writes in doubt are completed first, as acknowledged writes the plan then accounts for.
-    await this.#deps.beforeRound?.().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'completing pushes in doubt failed'));
+    if (fence === undefined || fence.held()) {
+      await this.#deps.beforeRound?.().catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'completing pushes in doubt failed'));
+    }
     const members = this.#deps.wanted();
     const sources = this.#deps.readable();
     metrics.rebalanceInProgress.set(1);
     try {
-      const result = await runRound({ ...this.#deps.round, limiter: this.#limiter, concurrency: this.#settings.concurrency }, buildRing(members), sources);
+      const mayWrite = fence === undefined ? undefined : () => fence.held();
+      const result = await runRound({ ...this.#deps.round, limiter: this.#limiter, concurrency: this.#settings.concurrency, mayWrite }, buildRing(members), sources);
+      if (result.fenceNeeded === true && fence !== undefined) {
+        // Read while followers wrote directly: fence them, then read again.
+        if (await this.#acquire(fence)) this.request(trigger);
+        return;
+      }
       this.#deps.roundDone(result);
       const seconds = (clock.now() - started) / 1000;
       const failed = result.failures.length;
@@ -143,6 +168,18 @@ export class Rebalancer {
       this.#retrySoon();
     } finally {
       metrics.rebalanceInProgress.set(0);
+    }
+  }
+
+  /** Acquires the fence; false (logged, retried soon) when it could not be. */
+  async #acquire(fence: RebalanceFence): Promise<boolean> {
+    try {
+      await fence.acquire();
+      return true;
+    } catch (err) {
+      this.#deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot hold the write fence; rebalancing waits');
+      this.#retrySoon();
+      return false;
     }
   }
 

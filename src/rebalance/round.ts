@@ -63,6 +63,13 @@ export interface RoundDeps {
   readonly settle: (groupId: string) => void;
   /** The members a round should publish now: a round whose ring is no longer wanted stops before publishing it. */
   readonly wanted: () => readonly string[];
+  /**
+   * Several replicas: whether this round may write (the leader holds the
+   * write fence, replicas/write-fence.ts). A round that may not and finds
+   * work stops before it writes or publishes anything and says
+   * `fenceNeeded`: its snapshot was read while followers wrote directly.
+   */
+  readonly mayWrite?: () => boolean;
 }
 
 export interface RoundResult {
@@ -83,6 +90,8 @@ export interface RoundResult {
   readonly epoch: number;
   /** The stamp `begin()` gave the round when it began: its counts say nothing about a drain stamped later. */
   readonly stamp: number;
+  /** The round found work but could not write (RoundDeps.mayWrite): acquire the fence and run it again. */
+  readonly fenceNeeded?: boolean;
 }
 
 
@@ -116,6 +125,11 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
       unmovable: (id, holder, pushTime) => deps.unmovable.has(id, holder, pushTime),
     });
     const counts = { moved: 0, merged: 0, deleted: 0, skipped: 0 };
+    if (deps.mayWrite !== undefined && !deps.mayWrite()) {
+      const ringChanges = next.members.join(',') !== deps.routing().ring.members.join(',');
+      const work = plan.moves.length + plan.merges.length + plan.deletes.length + plan.orphaned.size > 0 || ringChanges || plan.undecided.size > 0;
+      if (work) return { ...result(), fenceNeeded: true };
+    }
     for (const shard of plan.undecided) unsettled.add(shard);
     // Copies older than content that is gone are stale: deleted below, and no POST waits behind them any more.
     for (const [id, shards] of plan.orphaned) for (const shard of shards) deps.ledger.orphaned(id, shard);
