@@ -144,7 +144,7 @@ function redirectTo(ctx: HttpContext, res: ServerResponse, status: number, locat
   sendRedirect(res, status, ctx.flags.routePrefix + location);
 }
 
-function asciiLowerStartsWith(path: string, prefix: string): boolean {
+export function asciiLowerStartsWith(path: string, prefix: string): boolean {
   return path.length >= prefix.length && path.slice(0, prefix.length).replace(/[A-Z]/g, (c) => c.toLowerCase()) === prefix;
 }
 

@@ -15,6 +15,7 @@
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { ShardgateError, toHttpError } from '../http/errors.js';
 import { sendText } from '../http/respond.js';
+import { asciiLowerStartsWith } from '../http/router.js';
 import { FORWARDED_BY, type LeaderForward } from './leader-forward.js';
 import { type ReplicaSession } from './replica-session.js';
 import { type ReplicaMetrics } from './replica-metrics.js';
@@ -23,10 +24,10 @@ type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 export interface ReplicaGateDeps {
   readonly session: ReplicaSession;
+  /** Whether this replica may carry out a client push itself (ReplicaNode.mayPushDirectly). */
+  readonly mayPushDirectly: () => boolean;
   readonly forward: LeaderForward;
   readonly metrics: ReplicaMetrics;
-  /** False in gateway consistency-check mode: the leader's index checks every push. */
-  readonly directAllowed: boolean;
 }
 
 export type WriteRoute = { readonly kind: 'local' } | { readonly kind: 'forward'; readonly leader: string; readonly url: string };
@@ -38,15 +39,6 @@ export class ReplicaGate {
     this.#deps = deps;
   }
 
-  /** Whether this replica may send its own pushes to the shards now (leader, or follower of a settled fleet). */
-  mayPushDirectly(): boolean {
-    const { session } = this.#deps;
-    if (session.leading()) return true;
-    const direct = this.#deps.directAllowed && session.sessionValid() && session.ring?.direct === true && session.acknowledged()?.direct === true;
-    this.#deps.metrics.direct.set(direct ? 1 : 0);
-    return direct;
-  }
-
   /** Throws ShardgateError when the write can be carried out nowhere. */
   route(method: string, path: string, forwardedBy: string | undefined): WriteRoute {
     const { session } = this.#deps;
@@ -54,7 +46,7 @@ export class ReplicaGate {
     if (forwardedBy !== undefined) {
       throw new ShardgateError('SHARDGATE_NOT_LEADER', `replica ${session.self.id} is not the leader (any more); retry`);
     }
-    if (method !== 'DELETE' && path.startsWith('/metrics/') && this.mayPushDirectly()) return { kind: 'local' };
+    if (method !== 'DELETE' && asciiLowerStartsWith(path, '/metrics/') && this.#deps.mayPushDirectly()) return { kind: 'local' };
     const leader = session.leader;
     if (leader === undefined || leader.id === session.self.id) {
       throw new ShardgateError('SHARDGATE_NO_LEADER', session.lastError === null ? 'no shardgate replica leads yet; retry' : `no leader known: the coordination store cannot be reached (${session.lastError}); retry`);
@@ -93,7 +85,8 @@ export class ReplicaGate {
 
 function isWrite(method: string, url: string): boolean {
   if (method !== 'PUT' && method !== 'POST' && method !== 'DELETE') return false;
-  return url.startsWith('/metrics/') || url.startsWith('/api/v1/');
+  // The router matches /metrics/ without regard to case (as Go's ServeMux redirect logic sees it).
+  return asciiLowerStartsWith(url, '/metrics/') || url.startsWith('/api/v1/');
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
