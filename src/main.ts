@@ -39,6 +39,15 @@ import { WebServer } from './web/web-server.js';
 import { ShardgateError } from './http/errors.js';
 import { ExpirySweeper } from './expiry/expiry-sweeper.js';
 import { describeListing, deleteSelected, listSelected, type BulkDeps } from './expiry/bulk-delete.js';
+import { hostname } from 'node:os';
+import { ReplicaNode } from './replicas/replica-node.js';
+import { ReplicaGate } from './replicas/replica-gate.js';
+import { LeaderForward } from './replicas/leader-forward.js';
+import { ReplicaMetrics } from './replicas/replica-metrics.js';
+import { createBackend } from './replicas/create-backend.js';
+import { fencedShardClient } from './replicas/fenced-shard-client.js';
+import { type RoutingTable } from './proxy/push-target.js';
+import { type SdTargetGroup } from './discovery/http-sd.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const SHUTDOWN_GRACE_MS = 30_000;
@@ -131,16 +140,56 @@ async function main(argv: readonly string[]): Promise<number> {
     onRecovering: (t) => coordinator.shardRecovering(t),
   });
 
+  // Several replicas (replicas/, docs/replicas.md): one session in the coordination store; the leader decides and rebalances.
+  const { host, port } = splitListenAddress(flags.listenAddress ?? config.listenAddress ?? ':9292');
+  let replica: ReplicaNode | undefined;
+  if (config.replicas !== undefined) {
+    const r = config.replicas;
+    const id = r.id ?? `${hostname()}:${port}`;
+    try {
+      replica = new ReplicaNode({
+        backend: createBackend(r.backend, r.leaseTtlMs, id),
+        self: { id, url: r.advertiseUrl ?? `${web.scheme}://${host !== undefined && host !== '' && host !== '0.0.0.0' && host !== '::' ? host : hostname()}:${port}${flags.routePrefix}` },
+        clock: systemClock,
+        logger: logger.child({ component: 'replicas' }),
+        metrics: new ReplicaMetrics(metrics.registry),
+        pollMs: r.pollIntervalMs,
+        notReadyAfterMs: r.notReadyAfterMs,
+        // Gateway mode: the leader's index is the one that sees every push; followers forward them all.
+        directAllowed: consistencyCheck !== 'gateway',
+        coordinator: {
+          takeOver: (state) => coordinator.takeOver(state),
+          publishedState: () => coordinator.publishedState(),
+          routing: () => coordinator.routing(),
+          discovery: () => coordinator.discovery(),
+        },
+        completeInDoubt: () => router.completeInDoubt(),
+        onAdopt: () => writeSdFile(),
+      });
+    } catch (err) {
+      logger.error({ err: errorMessage(err) }, 'cannot set up the coordination backend');
+      return 1;
+    }
+  }
+  /** Where pushes go: this process's coordinator, or (a follower) the ring the leader published. */
+  const table = (): RoutingTable => (replica === undefined ? coordinator.routing() : replica.routing());
+  const discovery = (): readonly SdTargetGroup[] => (replica === undefined ? coordinator.discovery() : replica.discovery());
+  // The leader's background writes are refused the moment it stops holding the write fence.
+  const backgroundClient = replica === undefined ? client : fencedShardClient(client, () => replica.fence.held());
+
   const sdFile = flags.sdFile ? new SdFileWriter(flags.sdFile) : undefined;
+  const writeSdFile = (): void => {
+    sdFile?.write(discovery()).catch((err: unknown) => logger.error({ err: errorMessage(err), file: flags.sdFile }, 'cannot write sd file'));
+  };
   const publishDiscovery = (): void => {
     // A drain that ended may let the source glue drop its target.
     void sourced.reconcile();
-    sdFile?.write(coordinator.discovery()).catch((err: unknown) => logger.error({ err: errorMessage(err), file: flags.sdFile }, 'cannot write sd file'));
+    writeSdFile();
   };
   const locks = new GroupLocks();
   const coordinator: Coordinator = new Coordinator(
     {
-      client,
+      client: backgroundClient,
       clock: systemClock,
       locks,
       logger: logger.child({ component: 'rebalance' }),
@@ -150,6 +199,7 @@ async function main(argv: readonly string[]): Promise<number> {
       onDiscoveryChange: publishDiscovery,
       completeInDoubt: () => router.completeInDoubt(),
       sourceLabels: (t) => sourced.labelsOf(t),
+      ...(replica === undefined ? {} : { fence: replica.fence }),
     },
     config.rebalance,
   );
@@ -175,19 +225,20 @@ async function main(argv: readonly string[]): Promise<number> {
   membership.onChange(() => void sourced.reconcile());
   const sourceOf = (c: Config): MembershipSource => (fleet !== undefined ? new StaticSource(targets) : createSource(c.membership.source, c.targets));
   let mode = flags.mode ?? config.mode;
-  let routingView: Routing = { ...coordinator.routing(), mode };
+  let routingView: Routing = { ...table(), mode };
   /** The routing with the mode, rebuilt only when either changed. */
   const routing = (): Routing => {
-    const table = coordinator.routing();
-    if (table.ring !== routingView.ring || table.overrides !== routingView.overrides || mode !== routingView.mode) routingView = { ...table, mode };
+    const current = table();
+    if (current.ring !== routingView.ring || current.overrides !== routingView.overrides || mode !== routingView.mode) routingView = { ...current, mode };
     return routingView;
   };
   const router = new PushRouter({
     locks,
-    routing: () => coordinator.routing(),
+    routing: table,
     observer: coordinator,
     deleteOn: (target, path) => client.delete(target, path, config.upstream.responseTimeoutMs),
     inDoubt: (err) => err instanceof ShardgateError && err.inDoubt,
+    ...(replica === undefined ? {} : { localWrites: replica.writes }),
   });
   // dynamic-sharding's consul_server: register the targets before a Consul source reads them back.
   const registration = new RegistrationControl(logger.child({ component: 'consul' }));
@@ -196,9 +247,11 @@ async function main(argv: readonly string[]): Promise<number> {
   // Expiry and bulk delete: delete-if-unchanged under the group locks, reported to the coordinator like client DELETEs.
   const groupDeletes: BulkDeps = {
     locks,
-    routing: () => coordinator.routing(),
-    client,
-    observer: coordinator,
+    routing: table,
+    client: backgroundClient,
+    // With several replicas, followers' direct pushes never reach this coordinator: ages run from push_time_seconds.
+    observer: replica === undefined ? coordinator : withoutClientPushTimes(coordinator),
+    ...(replica === undefined ? {} : { beforeWrites: () => replica.fence.acquire() }),
     timeoutMs: Math.max(config.upstream.responseTimeoutMs, 30_000),
     shards: () => membership.statuses().filter((s) => s.health === 'up').map((s) => s.target),
   };
@@ -209,14 +262,17 @@ async function main(argv: readonly string[]): Promise<number> {
     wallNow: Date.now,
     logger: logger.child({ component: 'expiry' }),
     metrics,
+    ...(replica === undefined ? {} : { active: () => replica.leading() }),
   });
   await membership.start();
   await sourced.start(sourceOf(config));
+  // The first tick finds the leader (or becomes it, and takes over the published ring).
+  await replica?.start();
   await coordinator.idle();
   coordinator.startSweeping();
   expiry.start();
   publishDiscovery();
-  if (routing().ring.members.length === 0) logger.warn({ targets: membership.statuses().map((s) => s.target).join(',') }, 'no pushgateway is healthy yet: pushes get 503 until one is');
+  if (replica === undefined && routing().ring.members.length === 0) logger.warn({ targets: membership.statuses().map((s) => s.target).join(',') }, 'no pushgateway is healthy yet: pushes get 503 until one is');
 
   // Gateway mode: one index of the whole fleet's store, checked on every push (index/, proxy/gateway-check.ts).
   let indexSync: IndexSync | undefined;
@@ -284,10 +340,10 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   const reload = (): Promise<void> => reloader.reload();
 
-  const server = web.createServer(connectionLimits.guard(web.handler(flags.routePrefix, createRouter({
+  const api = createRouter({
       proxy,
       routing,
-      discovery: () => coordinator.discovery(),
+      discovery,
       membership,
       client,
       metrics,
@@ -311,14 +367,17 @@ async function main(argv: readonly string[]): Promise<number> {
         delete: (selectors) => deleteSelected(groupDeletes, selectors),
       },
       expiry: (key) => expiry.describe(key),
-    }))),
-  );
+      ...(replica === undefined ? {} : { notReady: () => replica.notReady(), replicas: () => replica.status() }),
+    });
+  // Followers forward to the leader what they must not carry out themselves (replicas/replica-gate.ts).
+  const forward = replica === undefined ? undefined : new LeaderForward(replica.session.self.id, () => config.upstream.responseTimeoutMs);
+  const gate = replica === undefined || forward === undefined ? undefined : new ReplicaGate({ session: replica.session, mayPushDirectly: () => replica.mayPushDirectly(), forward, metrics: replica.metrics });
+  const server = web.createServer(connectionLimits.guard(web.handler(flags.routePrefix, gate === undefined ? api : gate.handler(api))));
   connectionLimits.attach(server);
   server.on('clientError', answerClientError);
   server.keepAliveTimeout = 65_000;
   server.requestTimeout = 60_000;
 
-  const { host, port } = splitListenAddress(flags.listenAddress ?? config.listenAddress ?? ':9292');
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -347,6 +406,8 @@ async function main(argv: readonly string[]): Promise<number> {
     sourced.stop();
     membership.stop();
     coordinator.stop();
+    // Resigns leadership (another replica takes over at once) and ends the session.
+    const replicaStopped = replica?.stop();
     // Registrations stay in Consul; this only ends the resync (awaited below, not before the server closes).
     const registrationStopped = registration.stop();
     indexSync?.stop();
@@ -357,7 +418,7 @@ async function main(argv: readonly string[]): Promise<number> {
     await closed;
     clearInterval(idle);
     clearTimeout(force);
-    await Promise.all([...allPools.map((pools) => pools.close()), registrationStopped]);
+    await Promise.all([...allPools.map((pools) => pools.close()), registrationStopped, replicaStopped, forward?.close()]);
     await fleet?.stop();
     logger.info('shardgate stopped');
     resolveExit(0);
@@ -380,4 +441,16 @@ main(process.argv.slice(2)).then(
 function localPushgatewayArgs(args: readonly string[], check: ConsistencyCheck): string[] {
   const off = '--push.disable-consistency-check';
   return check === 'shard' || args.includes(off) ? [...args] : [...args, off];
+}
+
+/** Expiry and bulk delete without this process's client-push times (several replicas: they miss followers' pushes). */
+function withoutClientPushTimes(coordinator: Coordinator): BulkDeps['observer'] {
+  return {
+    writeBegins: (id, key, target) => coordinator.writeBegins(id, key, target),
+    writeEnds: (id, key, target, method, acknowledged) => coordinator.writeEnds(id, key, target, method, acknowledged),
+    deleteFanOut: (target) => coordinator.deleteFanOut(target),
+    deleteMissed: (id, shard) => coordinator.deleteMissed(id, shard),
+    inDoubt: (id) => coordinator.inDoubt(id),
+    lastClientPush: () => undefined,
+  };
 }

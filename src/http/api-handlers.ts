@@ -45,6 +45,7 @@ export function handleStatus(ctx: HttpContext, res: ServerResponse): void {
       ring: { algorithm: 'rendezvous', members: routing.ring.members, pending_moves: routing.overrides.size },
       shards: ctx.shards(),
       membership: ctx.source.status(),
+      ...(ctx.replicas === undefined ? {} : { replicas: ctx.replicas() }),
     },
   });
 }

@@ -2,6 +2,7 @@
  * Everything the HTTP layer needs from the rest of the app, as one narrow
  * interface. main.ts builds it; handlers only read from it.
  */
+import { type ReplicaStatus } from '../replicas/replica-node.js';
 import { type Logger } from '../telemetry/logger.js';
 import { type Metrics } from '../telemetry/metrics.js';
 import { type Membership } from '../membership/membership.js';
@@ -51,4 +52,8 @@ export interface HttpContext {
   readonly expiry: (key: GroupingKey) => ExpiryDecision | undefined;
   /** True while shutting down: pushes get 503. */
   readonly shuttingDown: () => boolean;
+  /** Several replicas: why this replica is not ready (undefined: ready). */
+  readonly notReady?: () => string | undefined;
+  /** Several replicas: leadership, ring revision, acknowledgements (for /api/v1/status). */
+  readonly replicas?: () => ReplicaStatus;
 }

@@ -55,8 +55,11 @@ async function route(ctx: HttpContext, req: IncomingMessage, res: ServerResponse
       return allow(method, ['GET', 'HEAD'], () => ownMetrics(ctx, res));
     case '/-/healthy':
       return sendText(res, 200, 'OK');
-    case '/-/ready':
+    case '/-/ready': {
+      const notReady = ctx.notReady?.();
+      if (notReady !== undefined) return sendText(res, 503, notReady);
       return ctx.routing().ring.members.length > 0 ? sendText(res, 200, 'OK') : sendText(res, 503, 'no healthy pushgateway in the ring');
+    }
     case '/-/reload':
       return allow(method, ['POST', 'PUT'], () => reload(ctx, req, res));
     case '/-/quit':

@@ -59,6 +59,7 @@ export interface ReplicaStatus {
 export class ReplicaNode {
   readonly session: ReplicaSession;
   readonly fence: WriteFence;
+  readonly metrics: ReplicaMetrics;
   readonly writes: LocalWrites;
   readonly #deps: ReplicaNodeDeps;
   /** While a follower completes its writes in doubt before acknowledging a fencing revision. */
@@ -67,6 +68,7 @@ export class ReplicaNode {
 
   constructor(deps: ReplicaNodeDeps) {
     this.#deps = deps;
+    this.metrics = deps.metrics;
     this.writes = new LocalWrites(() => this.mayWrite());
     this.session = new ReplicaSession({
       backend: deps.backend,

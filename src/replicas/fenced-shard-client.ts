@@ -1,0 +1,31 @@
+/**
+ * The leader's background writes (rebalance moves, merges, deletes; expiry
+ * and bulk deletes) all pass through one ShardClient: this one refuses a
+ * write unless the write fence is held at that moment, so a leader that was
+ * deposed (its lease lapsed on its own clock, or the store refused its
+ * publication) cannot copy or delete after another replica took over.
+ * Reads and health checks pass unchanged.
+ */
+import { type ShardClient } from '../upstream/shard-client.js';
+
+export class FenceLostError extends Error {
+  override readonly name = 'FenceLostError';
+}
+
+export function fencedShardClient(client: ShardClient, held: () => boolean): ShardClient {
+  const check = (what: string): void => {
+    if (!held()) throw new FenceLostError(`${what} refused: this replica does not hold the write fence (not the leader, or followers may be writing directly)`);
+  };
+  return {
+    checkHealthy: (target, timeoutMs) => client.checkHealthy(target, timeoutMs),
+    listGroups: (target, timeoutMs) => client.listGroups(target, timeoutMs),
+    push: async (target, method, path, body, timeoutMs) => {
+      check(`${method} ${path} on ${target}`);
+      return client.push(target, method, path, body, timeoutMs);
+    },
+    delete: async (target, path, timeoutMs) => {
+      check(`DELETE ${path} on ${target}`);
+      return client.delete(target, path, timeoutMs);
+    },
+  };
+}
