@@ -154,6 +154,7 @@ async function main(argv: readonly string[]): Promise<number> {
         logger: logger.child({ component: 'replicas' }),
         metrics: new ReplicaMetrics(metrics.registry),
         pollMs: r.pollIntervalMs,
+        maxWriteDelayMs: config.upstream.connectTimeoutMs + config.upstream.responseTimeoutMs,
         notReadyAfterMs: r.notReadyAfterMs,
         // Gateway mode: the leader's index is the one that sees every push; followers forward them all.
         directAllowed: consistencyCheck !== 'gateway',

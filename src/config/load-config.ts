@@ -78,7 +78,7 @@ function build(file: ConfigFile, source: string, baseDir: string): Config {
       (followsRegistration({ consulServer, membership }) ? ', and membership follows its passing instances' : ''));
   }
   const expiry = expirySettings(file.expiry, problems);
-  const replicas = replicasConfig(file, rb.enabled, baseDir, problems);
+  const replicas = replicasConfig(file, rb.enabled, up.connectTimeoutMs + up.responseTimeoutMs, baseDir, problems);
   if (problems.length > 0) throw new ConfigError(`${source}: ${problems.join('; ')}`);
   return deepFreeze({
     listenAddress: file.listen_address ?? file.http_listen_addr,

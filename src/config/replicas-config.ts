@@ -5,6 +5,7 @@
 import { type KubernetesApiSettings } from '../membership/sources/kubernetes-api.js';
 import { type ConfigFile } from './schema.js';
 import { kubernetesApiConfig } from './consul-kubernetes-config.js';
+import { SAFETY } from '../replicas/replica-session.js';
 
 export type CoordinationBackendConfig =
   | { readonly kind: 'etcd'; readonly endpoints: readonly string[]; readonly prefix: string; readonly username: string | undefined; readonly password: string | undefined }
@@ -22,9 +23,14 @@ export interface ReplicasConfig {
   readonly backend: CoordinationBackendConfig;
 }
 
-export const REPLICA_DEFAULTS = { leaseTtlMs: 10_000, pollIntervalMs: 500, notReadyAfterMs: 30_000, etcdPrefix: '/shardgate/', leaseName: 'shardgate' } as const;
+export const REPLICA_DEFAULTS = { leaseTtlMs: 20_000, pollIntervalMs: 500, notReadyAfterMs: 30_000, etcdPrefix: '/shardgate/', leaseName: 'shardgate' } as const;
 
-export function replicasConfig(file: ConfigFile, rebalanceEnabled: boolean, baseDir: string, problems: string[], env: NodeJS.ProcessEnv = process.env): ReplicasConfig | undefined {
+/**
+ * @param maxWriteDelayMs connect + response timeout: how long a write to a
+ *   pushgateway may take to land. A replica writes only while its lease
+ *   stays valid that long (replica-session.ts), so the lease must be longer.
+ */
+export function replicasConfig(file: ConfigFile, rebalanceEnabled: boolean, maxWriteDelayMs: number, baseDir: string, problems: string[], env: NodeJS.ProcessEnv = process.env): ReplicasConfig | undefined {
   const r = file.replicas;
   if (r === undefined) return undefined;
   if (!rebalanceEnabled) problems.push('replicas: needs rebalance.enabled (the leader rebalances for every replica)');
@@ -34,6 +40,10 @@ export function replicasConfig(file: ConfigFile, rebalanceEnabled: boolean, base
   // etcd leases are granted in whole seconds; shorter would expire before the first renewal.
   if (leaseTtlMs < 2000) problems.push('replicas.lease_ttl: must be at least 2s');
   if (pollIntervalMs <= 0 || pollIntervalMs * 3 > leaseTtlMs) problems.push('replicas.poll_interval: must be greater than 0 and at most a third of lease_ttl (a lease is renewed every poll)');
+  const needed = Math.ceil((maxWriteDelayMs + 2 * pollIntervalMs) / SAFETY / 1000);
+  if (leaseTtlMs < needed * 1000) {
+    problems.push(`replicas.lease_ttl: must be at least ${needed}s with these timeouts: a replica writes to a pushgateway only while its lease stays valid for upstream.connect_timeout + upstream.response_timeout (${maxWriteDelayMs / 1000}s) more, and trusts ${SAFETY * 100}% of the lease`);
+  }
   if (notReadyAfterMs <= 0) problems.push('replicas.not_ready_after: must be greater than 0');
   let backend: CoordinationBackendConfig | undefined;
   if ((r.etcd === undefined) === (r.kubernetes === undefined)) {

@@ -25,6 +25,8 @@ export interface ReplicaNodeDeps {
   readonly logger: Logger;
   readonly metrics: ReplicaMetrics;
   readonly pollMs: number;
+  /** See ReplicaSessionDeps.maxWriteDelayMs. */
+  readonly maxWriteDelayMs: number;
   /** Without an answer from the store for this long, the replica says it is not ready. */
   readonly notReadyAfterMs: number;
   /** False in gateway consistency-check mode: followers forward every write. */
@@ -77,6 +79,7 @@ export class ReplicaNode {
       logger: deps.logger,
       metrics: deps.metrics,
       pollMs: deps.pollMs,
+      maxWriteDelayMs: deps.maxWriteDelayMs,
       adopt: (ring) => this.#adopt(ring),
       onLead: (_term, ring) => {
         this.fence.reset();
@@ -116,9 +119,9 @@ export class ReplicaNode {
 
   #direct(completing: boolean): boolean {
     const session = this.session;
-    if (session.leading()) return true;
+    if (session.leading()) return session.mayWriteAsLeader();
     const acknowledged = session.acknowledged();
-    const direct = this.#deps.directAllowed && session.sessionValid() && acknowledged?.direct === true && (session.ring?.direct === true || completing);
+    const direct = this.#deps.directAllowed && session.mayWriteAsFollower() && acknowledged?.direct === true && (session.ring?.direct === true || completing);
     this.#deps.metrics.direct.set(direct ? 1 : 0);
     return direct;
   }

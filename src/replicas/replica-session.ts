@@ -36,6 +36,13 @@ export interface ReplicaSessionDeps {
   readonly logger: Logger;
   readonly metrics: ReplicaMetrics;
   readonly pollMs: number;
+  /**
+   * The longest a write sent to a pushgateway may take to be applied there
+   * (connect + response timeout): a write is sent only while the session (or
+   * leadership) it relies on stays valid at least that long, so it lands
+   * before the store can have ended them (docs/replicas.md, "Leases").
+   */
+  readonly maxWriteDelayMs: number;
   /** Follower: `ring` is newer than the last one adopted; resolves when acknowledging it is safe. */
   readonly adopt: (ring: PublishedRing) => Promise<void>;
   /** This replica became leader under `term`; `ring` is the last one published (by anyone), if any. */
@@ -109,6 +116,16 @@ export class ReplicaSession {
   /** Whether this replica's session is unbroken and valid by its own clock. */
   sessionValid(): boolean {
     return this.#heartbeatAt !== undefined && this.#deps.clock.now() < this.#heartbeatAt + SAFETY * this.#ttl;
+  }
+
+  /** Whether a write sent now as a follower lands while the session is still valid (see maxWriteDelayMs). */
+  mayWriteAsFollower(): boolean {
+    return this.#heartbeatAt !== undefined && this.#deps.clock.now() + this.#deps.maxWriteDelayMs < this.#heartbeatAt + SAFETY * this.#ttl;
+  }
+
+  /** Whether a write sent now as the leader lands while the leadership is still valid (see maxWriteDelayMs). */
+  mayWriteAsLeader(): boolean {
+    return this.leading() && this.#deps.clock.now() + this.#deps.maxWriteDelayMs < this.#leaderValidUntil();
   }
 
   /**

@@ -49,8 +49,9 @@ export class WriteFence {
     return this.#deps.session.leading();
   }
 
+  /** Held, and a write sent now lands while the leadership is still valid. */
   held(): boolean {
-    return this.#heldTerm !== undefined && this.#heldTerm === this.#deps.session.term && this.#deps.session.leading();
+    return this.#heldTerm !== undefined && this.#heldTerm === this.#deps.session.term && this.#deps.session.mayWriteAsLeader();
   }
 
   acquire(): Promise<void> {

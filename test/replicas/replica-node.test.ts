@@ -43,6 +43,7 @@ function fixture(n: number, opts: { completeInDoubt?: (id: string) => Promise<vo
         logger: silentLogger(),
         metrics: new ReplicaMetrics(new Registry()),
         pollMs: POLL,
+        maxWriteDelayMs: 2_000,
         notReadyAfterMs: 5_000,
         directAllowed: true,
         coordinator: {
