@@ -160,11 +160,11 @@ async function main(argv: readonly string[]): Promise<number> {
         directAllowed: consistencyCheck !== 'gateway',
         coordinator: {
           takeOver: (state) => coordinator.takeOver(state),
+          stepDown: () => coordinator.stepDown(),
           publishedState: () => coordinator.publishedState(),
           routing: () => coordinator.routing(),
           discovery: () => coordinator.discovery(),
         },
-        completeInDoubt: () => router.completeInDoubt(),
         onAdopt: () => writeSdFile(),
       });
     } catch (err) {
@@ -372,7 +372,7 @@ async function main(argv: readonly string[]): Promise<number> {
     });
   // Followers forward to the leader what they must not carry out themselves (replicas/replica-gate.ts).
   const forward = replica === undefined ? undefined : new LeaderForward(replica.session.self.id, () => config.upstream.responseTimeoutMs);
-  const gate = replica === undefined || forward === undefined ? undefined : new ReplicaGate({ session: replica.session, mayPushDirectly: () => replica.mayPushDirectly(), forward, metrics: replica.metrics });
+  const gate = replica === undefined || forward === undefined ? undefined : new ReplicaGate({ session: replica.session, mayPushDirectly: () => replica.mayWrite(), forward, metrics: replica.metrics });
   const server = web.createServer(connectionLimits.guard(web.handler(flags.routePrefix, gate === undefined ? api : gate.handler(api))));
   connectionLimits.attach(server);
   server.on('clientError', answerClientError);

@@ -23,7 +23,7 @@ import { type HealthCheckedTargets, type HealthCheckSettings } from '../membersh
 import { sdTargetGroups, type OutsideShard, type SdTargetGroup } from '../discovery/http-sd.js';
 import { ShardgateError } from '../http/errors.js';
 import { type GroupLocks } from './group-locks.js';
-import { CopyLedger } from './copy-ledger.js';
+import { CopyLedger, type LedgerSnapshot } from './copy-ledger.js';
 import { WriteJournal } from './write-journal.js';
 import { UnmovableGroups, type UnmovableGroup } from './unmovable-groups.js';
 import { Rebalancer, type RebalanceFence, type RebalanceSettings } from './rebalancer.js';
@@ -70,6 +70,7 @@ export interface PublishedState {
   readonly overrides: ReadonlyArray<readonly [string, string]>;
   readonly draining: readonly string[];
   readonly discovery: readonly SdTargetGroup[];
+  readonly ledger?: LedgerSnapshot | undefined;
 }
 
 export type { DrainState } from './drains.js';
@@ -100,6 +101,8 @@ export class Coordinator {
   /** Expiry hook: groupId → wall-clock ms of the last acknowledged client PUT/POST (moves are not writes here). */
   readonly #lastClientPush = new Map<string, number>();
   #lastStamp = 0;
+  /** The ledger version last handed to the fence for publication (several replicas). */
+  #publishedLedger = -1;
 
   constructor(deps: CoordinatorDeps, rebalance: RebalanceSettings & { readonly enabled: boolean }) {
     this.#deps = deps;
@@ -168,12 +171,22 @@ export class Coordinator {
       this.#lastStamp = now > this.#lastStamp ? now : this.#lastStamp + 0.001;
       this.#lastClientPush.set(id, this.#lastStamp);
     }
-    this.#ledger.written(method, key, id, target);
+    // While followers write directly (several replicas, fence released), this replica sees only some of the
+    // group's writes: what its own would teach the ledger (a tombstone, a last home) may be false by the next
+    // round. Only facts a follower's write cannot make false are kept: a DELETE's missed fan-out (deleteMissed).
+    if (this.#deps.fence === undefined || this.#deps.fence.held()) this.#ledger.written(method, key, id, target);
     // A PUT or DELETE replaces whatever an earlier write in doubt would have left.
     if (method !== 'POST' && this.#inDoubt.get(id) !== undefined) this.#settleInDoubt(id, 'superseded');
+    this.#ledgerMayHaveChanged();
   }
 
   writeInDoubt(id: string, write: InDoubtWrite): void {
+    // Several replicas: a write in doubt can be completed only by a replica all later writes of the group go
+    // through (the leader holding the fence); anywhere else a completion could land over a newer push.
+    if (this.#deps.fence !== undefined && !this.#deps.fence.held()) {
+      this.#deps.metrics.inDoubtSettled.inc({ result: 'forgotten' });
+      return;
+    }
     const before = this.#inDoubt.forgotten;
     this.#inDoubt.remember(id, write);
     const forgotten = this.#inDoubt.forgotten - before;
@@ -191,6 +204,7 @@ export class Coordinator {
 
   staleCopyDeleted(id: string, shard: string): void {
     this.#ledger.clearedForPost(id, shard);
+    this.#ledgerMayHaveChanged();
   }
 
   inDoubt(id: string): InDoubtWrite | undefined {
@@ -217,6 +231,7 @@ export class Coordinator {
   /** An acknowledged DELETE of `id` could not be confirmed on `shard`: its copy is stale. */
   deleteMissed(id: string, shard: string): void {
     this.#ledger.deleteMissed(id, shard);
+    this.#ledgerMayHaveChanged();
   }
 
   /**
@@ -239,6 +254,7 @@ export class Coordinator {
       overrides: [...this.#overrides],
       draining: this.#drains.targets(),
       discovery: this.discovery(),
+      ledger: this.#ledger.snapshot(),
     };
   }
 
@@ -249,8 +265,16 @@ export class Coordinator {
    * its first round then reads the shards, under the fence if anything must
    * change.
    */
+  /** This replica stopped leading: its writes in doubt can no longer be completed safely (see writeInDoubt). */
+  stepDown(): void {
+    this.#forgetInDoubt();
+  }
+
   takeOver(published: PublishedState | undefined): void {
-    this.#ledger.clear();
+    this.#forgetInDoubt();
+    if (published?.ledger !== undefined) this.#ledger.restore(published.ledger);
+    else this.#ledger.clear();
+    this.#publishedLedger = this.#ledger.version;
     this.#lastClientPush.clear();
     if (published !== undefined) {
       const known = new Set(this.#deps.membership.statuses().map((s) => s.target));
@@ -285,6 +309,7 @@ export class Coordinator {
     const keep = new Set(targets);
     for (const t of this.#drains.targets()) if (!keep.has(t)) this.#drains.cancel(t);
     if (forgetRemoved) for (const t of this.#ledger.shards()) if (!keep.has(t)) this.#ledger.forgetShard(t);
+    this.#ledgerMayHaveChanged();
   }
 
   set settings(s: RebalanceSettings) {
@@ -411,6 +436,7 @@ export class Coordinator {
     this.#overrides = overrides;
     this.#routing = { ring, overrides };
     this.#deps.metrics.rebalancePendingMoves.set(overrides.size);
+    this.#ledgerMayHaveChanged();
     if (changed) {
       this.#deps.fence?.changed();
       this.#deps.metrics.ringMembers.set(ring.members.length);
@@ -418,6 +444,13 @@ export class Coordinator {
       this.#deps.logger.info({ members: ring.members.join(',') || '(none)', pending_moves: overrides.size }, 'ring published');
     }
     this.#discoveryMayHaveChanged();
+  }
+
+  #forgetInDoubt(): void {
+    const ids = this.#inDoubt.ids();
+    for (const id of ids) this.#inDoubt.forget(id);
+    if (ids.length > 0) this.#deps.metrics.inDoubtSettled.inc({ result: 'forgotten' }, ids.length);
+    this.#deps.metrics.inDoubtWrites.set(this.#inDoubt.size);
   }
 
   #settleInDoubt(id: string, result: 'completed' | 'rejected' | 'superseded'): void {
@@ -453,6 +486,7 @@ export class Coordinator {
     this.#deps.metrics.rebalanceUnmovable.set(this.#unmovable.size);
     this.#deps.metrics.rebalanceMarkedCopies.set(this.#ledger.size);
     this.#discoveryMayHaveChanged();
+    this.#ledgerMayHaveChanged();
     // A quiet round over every member of a settled fleet: the leader lets followers write directly again.
     const fence = this.#deps.fence;
     const quiet = result.moved + result.merged + result.deleted + result.skipped + result.failures.length === 0 && result.unsettled.size === 0;
@@ -463,6 +497,14 @@ export class Coordinator {
       this.#ledger.clear();
       fence.release();
     }
+  }
+
+  /** Several replicas: the leader republishes when its ledger changed (coalesced by the fence). */
+  #ledgerMayHaveChanged(): void {
+    const fence = this.#deps.fence;
+    if (fence === undefined || this.#ledger.version === this.#publishedLedger || !fence.leading()) return;
+    this.#publishedLedger = this.#ledger.version;
+    fence.changed();
   }
 
   #discoveryMayHaveChanged(): void {

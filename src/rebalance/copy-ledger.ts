@@ -18,15 +18,32 @@
  * absent when read) or a write of the group lands on that shard.
  *
  * Contract: in memory, per process. A restarted shardgate starts with an
- * empty ledger and falls back to "the copy where pushes go wins".
+ * empty ledger and falls back to "the copy where pushes go wins". With
+ * several replicas the leader publishes `snapshot()` with its ring, and a
+ * replica that takes over `restore()`s it: everything but the last homes,
+ * which follow every push (the ring rule stands in for them).
  */
 import { type GroupingKey, shardKey } from '../groupingkey/grouping-key.js';
 import { type Ring } from '../ring/ring.js';
+import { buildRing } from '../ring/rendezvous-ring.js';
 
 export type CopyMark = 'stale' | 'base';
 
 /** Deleted groups remembered (about 100 bytes each); older deletes fall back to "adopt the freshest stray". */
 const TOMBSTONES = 100_000;
+/** Tombstones a snapshot carries: the most recent deletes. */
+const PUBLISHED_TOMBSTONES = 10_000;
+
+/** What a leader publishes of its ledger (JSON-safe). */
+export interface LedgerSnapshot {
+  readonly epoch: number;
+  readonly markSeq: number;
+  readonly marks: ReadonlyArray<readonly [string, ReadonlyArray<readonly [string, CopyMark]>, number]>;
+  readonly lostHomes: ReadonlyArray<readonly [string, readonly string[], number]>;
+  readonly lostGroups: ReadonlyArray<readonly [string, string, number]>;
+  readonly deleted: readonly string[];
+  readonly cleared: ReadonlyArray<readonly [string, string]>;
+}
 
 /**
  * What a round needs to know about one copy: its mark, or `home` when it
@@ -56,11 +73,46 @@ export class CopyLedger {
    */
   readonly #deleted = new Set<string>();
   #epoch = 0;
+  /** Bumped by every change a snapshot would show. */
+  #version = 0;
   /** When each marked group was last marked (#markSeq); dropped with its marks. */
   readonly #markedAt = new Map<string, number>();
   #markSeq = 0;
   /** Groups whose copy on a failover target was deleted before a POST → that target, until the next acknowledged write. */
   readonly #cleared = new Map<string, string>();
+
+  /** Changes whenever `snapshot()` would: the coordinator republishes then. */
+  get version(): number {
+    return this.#version;
+  }
+
+  snapshot(): LedgerSnapshot {
+    return {
+      epoch: this.#epoch,
+      markSeq: this.#markSeq,
+      marks: [...this.#marks].map(([id, m]) => [id, [...m], this.#markedAt.get(id) ?? 0] as const),
+      lostHomes: [...this.#lostHomes].map(([shard, l]) => [shard, l.ring.members, l.epoch] as const),
+      lostGroups: [...this.#lostGroups].map(([id, g]) => [id, g.shard, g.epoch] as const),
+      deleted: [...this.#deleted].slice(-PUBLISHED_TOMBSTONES),
+      cleared: [...this.#cleared],
+    };
+  }
+
+  /** Replaces everything with a published snapshot (last homes are not in it: forgotten). */
+  restore(s: LedgerSnapshot): void {
+    this.clear();
+    this.#epoch = Math.max(this.#epoch, s.epoch);
+    this.#markSeq = Math.max(this.#markSeq, s.markSeq);
+    for (const [id, marks, at] of s.marks) {
+      this.#marks.set(id, new Map(marks));
+      this.#markedAt.set(id, at);
+    }
+    for (const [shard, members, epoch] of s.lostHomes) this.#lostHomes.set(shard, { ring: buildRing(members), epoch });
+    for (const [id, shard, epoch] of s.lostGroups) this.#lostGroups.set(id, { shard, epoch });
+    for (const id of s.deleted) this.#deleted.add(id);
+    for (const [id, shard] of s.cleared) this.#cleared.set(id, shard);
+    this.#version++;
+  }
 
   /** Increases at every loss: a round that started at epoch E read a shard lost before E only if E > its loss. */
   get epoch(): number {
@@ -87,11 +139,13 @@ export class CopyLedger {
 
   /** `shard` left the routing while unreachable; `ringBefore` still had it. */
   lose(shard: string, ringBefore: Ring): void {
+    this.#version++;
     if (!this.#lostHomes.has(shard)) this.#lostHomes.set(shard, { ring: ringBefore, epoch: ++this.#epoch });
   }
 
   /** A group an override routed to `shard` lost its home with it. */
   loseGroup(id: string, shard: string): void {
+    this.#version++;
     this.#lostGroups.set(id, { shard, epoch: ++this.#epoch });
   }
 
@@ -102,12 +156,13 @@ export class CopyLedger {
    */
   found(shard: string, epoch = Infinity): void {
     const lost = this.#lostHomes.get(shard);
-    if (lost !== undefined && lost.epoch < epoch) this.#lostHomes.delete(shard);
-    for (const [id, g] of this.#lostGroups) if (g.shard === shard && g.epoch < epoch) this.#lostGroups.delete(id);
+    if (lost !== undefined && lost.epoch < epoch && this.#lostHomes.delete(shard)) this.#version++;
+    for (const [id, g] of this.#lostGroups) if (g.shard === shard && g.epoch < epoch && this.#lostGroups.delete(id)) this.#version++;
   }
 
   /** The push path deleted the group's copy on `target` (beforePost said 'stale'): a POST may land there now. */
   clearedForPost(id: string, target: string): void {
+    this.#version++;
     this.resolved(id, target);
     this.#cleared.set(id, target);
   }
@@ -123,6 +178,7 @@ export class CopyLedger {
       if (previous === undefined) this.#lastHome.set(id, target);
       return;
     }
+    this.#version++;
     // Lost homes of the group, and shards already marked for it (a later PUT or DELETE makes a base stale).
     const homes = new Set(this.#lostHomes.size === 0 && this.#lostGroups.size === 0 ? [] : this.#lostHomesOf(id, key));
     // The routing left the group's last home without a move (a failover, a shard that died outside the ring).
@@ -174,6 +230,7 @@ export class CopyLedger {
   resolved(id: string, shard: string): void {
     const m = this.#marks.get(id);
     if (m === undefined || !m.delete(shard)) return;
+    this.#version++;
     if (m.size > 0) return;
     this.#marks.delete(id);
     this.#markedAt.delete(id);
@@ -244,10 +301,12 @@ export class CopyLedger {
     for (const m of [this.#marks, this.#lostHomes, this.#lostGroups, this.#lastHome, this.#markedAt, this.#cleared]) m.clear();
     this.#deleted.clear();
     this.#epoch++;
+    this.#version++;
   }
 
   /** `shard` left the configuration: whatever it held is out of reach for good. */
   forgetShard(shard: string): void {
+    this.#version++;
     this.found(shard, Infinity);
     for (const [id, home] of this.#lastHome) if (home === shard) this.#lastHome.delete(id);
     for (const [id, cleared] of this.#cleared) if (cleared === shard) this.#cleared.delete(id);
@@ -314,6 +373,7 @@ export class CopyLedger {
   }
 
   #set(id: string, shard: string, mark: CopyMark): void {
+    this.#version++;
     this.#markedAt.set(id, ++this.#markSeq);
     let m = this.#marks.get(id);
     if (m === undefined) {

@@ -125,6 +125,7 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
       unmovable: (id, holder, pushTime) => deps.unmovable.has(id, holder, pushTime),
     });
     const counts = { moved: 0, merged: 0, deleted: 0, skipped: 0 };
+    const held = new Map([...snapshot].map(([t, r]) => [t, r.groups.length]));
     if (deps.mayWrite !== undefined && !deps.mayWrite()) {
       const ringChanges = next.members.join(',') !== deps.routing().ring.members.join(',');
       const work = plan.moves.length + plan.merges.length + plan.deletes.length + plan.orphaned.size > 0 || ringChanges || plan.undecided.size > 0;
@@ -133,7 +134,6 @@ export async function runRound(deps: RoundDeps, next: Ring, sources: readonly st
     for (const shard of plan.undecided) unsettled.add(shard);
     // Copies older than content that is gone are stale: deleted below, and no POST waits behind them any more.
     for (const [id, shards] of plan.orphaned) for (const shard of shards) deps.ledger.orphaned(id, shard);
-    const held = new Map([...snapshot].map(([t, r]) => [t, r.groups.length]));
     const removed = (target: string): void => void held.set(target, (held.get(target) ?? 1) - 1);
     const sizes = new Map([...snapshot].map(([t, r]) => [t, batchSize(r.groups.length)]));
     // Marks on a shard that no longer holds the group are resolved.

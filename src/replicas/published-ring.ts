@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 import { type SdTargetGroup } from '../discovery/http-sd.js';
+import { type LedgerSnapshot } from '../rebalance/copy-ledger.js';
 
 export interface PublishedRing {
   /** Strictly increasing across leaders: a new leader continues from the last one read. */
@@ -30,7 +31,20 @@ export interface PublishedRing {
   readonly discovery: readonly SdTargetGroup[];
   /** The fence: true only while followers may write to the shards directly. */
   readonly direct: boolean;
+  /** The leader's copy ledger (stale copies, lost homes, recent deletes), for whoever leads next. */
+  readonly ledger?: LedgerSnapshot | undefined;
 }
+
+const mark = z.enum(['stale', 'base']);
+const ledgerSchema = z.object({
+  epoch: z.number(),
+  markSeq: z.number(),
+  marks: z.array(z.tuple([z.string(), z.array(z.tuple([z.string(), mark])), z.number()])),
+  lostHomes: z.array(z.tuple([z.string(), z.array(z.string()), z.number()])),
+  lostGroups: z.array(z.tuple([z.string(), z.string(), z.number()])),
+  deleted: z.array(z.string()),
+  cleared: z.array(z.tuple([z.string(), z.string()])),
+});
 
 const schema = z.object({
   revision: z.number().int().nonnegative(),
@@ -41,6 +55,7 @@ const schema = z.object({
   draining: z.array(z.string()),
   discovery: z.array(z.object({ targets: z.array(z.string()), labels: z.record(z.string(), z.string()) })),
   direct: z.boolean(),
+  ledger: ledgerSchema.optional(),
 });
 
 export function serializePublishedRing(ring: PublishedRing): string {

@@ -33,12 +33,11 @@ export interface ReplicaNodeDeps {
   readonly directAllowed: boolean;
   readonly coordinator: {
     takeOver(state: PublishedState | undefined): void;
+    stepDown(): void;
     publishedState(): PublishedState;
     routing(): RoutingTable;
     discovery(): SdTargetGroup[];
   };
-  /** Re-sends this replica's writes in doubt (PushRouter.completeInDoubt). */
-  readonly completeInDoubt: () => Promise<void>;
   /** A follower adopted a ring (its discovery may have changed). */
   readonly onAdopt?: (ring: PublishedRing) => void;
 }
@@ -64,8 +63,6 @@ export class ReplicaNode {
   readonly metrics: ReplicaMetrics;
   readonly writes: LocalWrites;
   readonly #deps: ReplicaNodeDeps;
-  /** While a follower completes its writes in doubt before acknowledging a fencing revision. */
-  #completing = false;
   #table: { readonly ring: PublishedRing; readonly routing: RoutingTable } | undefined;
 
   constructor(deps: ReplicaNodeDeps) {
@@ -85,7 +82,10 @@ export class ReplicaNode {
         this.fence.reset();
         deps.coordinator.takeOver(ring);
       },
-      onStepDown: () => this.fence.reset(),
+      onStepDown: () => {
+        this.fence.reset();
+        deps.coordinator.stepDown();
+      },
     });
     this.fence = new WriteFence({ session: this.session, state: () => deps.coordinator.publishedState(), logger: deps.logger, directAllowed: deps.directAllowed });
   }
@@ -103,25 +103,16 @@ export class ReplicaNode {
   }
 
   /**
-   * Whether this replica may send a write to a shard now: it leads, or it
+   * Whether this replica may send a write to a shard now (the gate asks
+   * before it takes a push, LocalWrites at the last moment): it leads, or it
    * follows a settled fleet (the ring it acknowledged and the newest it read
-   * both say direct) with a valid session. While it adopts a fencing
-   * revision it may still complete its writes in doubt: the leader waits.
+   * both say direct), and either way the lease it relies on outlives the write.
    */
   mayWrite(): boolean {
-    return this.#direct(this.#completing);
-  }
-
-  /** Whether a new client push may be carried out here (the gate asks): as mayWrite, but never while completing. */
-  mayPushDirectly(): boolean {
-    return this.#direct(false);
-  }
-
-  #direct(completing: boolean): boolean {
     const session = this.session;
     if (session.leading()) return session.mayWriteAsLeader();
     const acknowledged = session.acknowledged();
-    const direct = this.#deps.directAllowed && session.mayWriteAsFollower() && acknowledged?.direct === true && (session.ring?.direct === true || completing);
+    const direct = this.#deps.directAllowed && session.mayWriteAsFollower() && acknowledged?.direct === true && session.ring?.direct === true;
     this.#deps.metrics.direct.set(direct ? 1 : 0);
     return direct;
   }
@@ -170,22 +161,13 @@ export class ReplicaNode {
 
   /**
    * Follower: safe to acknowledge `ring` once, if it fences, no write this
-   * replica let through before is still on its way, and its writes in doubt
-   * have been completed where they were going (the leader is not writing
-   * yet: it waits for this acknowledgement).
+   * replica let through before is still on its way (the leader is not
+   * writing yet: it waits for this acknowledgement). A follower keeps no
+   * write in doubt to complete (Coordinator.writeInDoubt): it cannot know
+   * whether another replica's write has superseded it.
    */
   async #adopt(ring: PublishedRing): Promise<void> {
-    if (!ring.direct) {
-      await this.writes.drained();
-      this.#completing = true;
-      try {
-        await this.#deps.completeInDoubt().catch((err: unknown) => this.#deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'completing pushes in doubt before acknowledging a fence failed; they stay in doubt'));
-      } finally {
-        this.#completing = false;
-      }
-      // Client pushes that reached the last-moment check while the completions ran.
-      await this.writes.drained();
-    }
+    if (!ring.direct) await this.writes.drained();
     this.#deps.onAdopt?.(ring);
   }
 }

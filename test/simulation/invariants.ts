@@ -37,6 +37,8 @@ export const CHECKS = [
   'empty-reload',
   'unsettled',
   'bulk-deleted-newer-push',
+  'deposed-leader-wrote',
+  'direct-write-under-fence',
 ] as const;
 export type Check = (typeof CHECKS)[number];
 

@@ -16,8 +16,12 @@ const { values } = parseArgs({
     trace: { type: 'boolean', default: false },
     'stop-after': { type: 'string' },
     ignore: { type: 'string', default: '' },
+    // Several replicas (replicated-system.ts): `--replicas 3`, and `--control` for replicas that decide alone.
+    replicas: { type: 'string' },
+    control: { type: 'boolean', default: false },
   },
 });
+const replicas = values.replicas === undefined ? undefined : { count: Number(values.replicas), coordinated: !values.control };
 
 /** `--ignore drained-in-discovery,lost-write` sets known defects aside. */
 const ignore = new Set<Check>();
@@ -31,12 +35,12 @@ function report(r: RunResult, full: boolean): void {
   if (v === undefined) return;
   process.stdout.write(`\nseed ${r.seed}: ${v.invariant} ${v.check}${v.group ? ` ${v.group}` : ''}: ${v.message}\n`);
   if (full) process.stdout.write(`${r.trace.map((l) => `  ${l}`).join('\n')}\n`);
-  process.stdout.write(`  replay: npm run simulate -- --seed ${r.seed} --trace\n`);
+  process.stdout.write(`  replay: npm run simulate -- --seed ${r.seed} --trace${replicas ? ` --replicas ${replicas.count}${replicas.coordinated ? '' : ' --control'}` : ''}\n`);
 }
 
 async function main(): Promise<number> {
   if (values.seed !== undefined) {
-    const r = await runSeed(Number(values.seed), { traceAll: values.trace, ignore });
+    const r = await runSeed(Number(values.seed), { traceAll: values.trace, ignore, ...(replicas ? { replicas } : {}) });
     if (values.trace && r.violation === undefined) process.stdout.write(`${r.trace.join('\n')}\n`);
     report(r, true);
     process.stdout.write(`seed ${r.seed}: ${r.violation ? 'VIOLATION' : 'ok'}; ${r.events} events, ${(r.virtualMs / 1000).toFixed(1)} s virtual, trace ${r.traceHash}, longest two-copy window ${(r.longestTwoCopyMs / 1000).toFixed(1)} s\n`);
@@ -51,7 +55,7 @@ async function main(): Promise<number> {
   let longest = 0;
   let ran = 0;
   for (let seed = start; seed < start + count && failed.length < stopAfter; seed++) {
-    const r = await runSeed(seed, { ignore });
+    const r = await runSeed(seed, { ignore, ...(replicas ? { replicas } : {}) });
     ran++;
     events += r.events;
     longest = Math.max(longest, r.longestTwoCopyMs);

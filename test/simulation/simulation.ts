@@ -19,7 +19,8 @@ import { renderBody } from './client-bodies.js';
 import { type ShardClient } from '../../src/upstream/shard-client.js';
 import { parseBody } from './group-content.js';
 import { ReferenceModel } from './reference-model.js';
-import { buildSystem, type SystemUnderTest } from './system-under-test.js';
+import { buildSystem, type SutOptions, type SystemUnderTest } from './system-under-test.js';
+import { buildReplicatedSystem, type ReplicatedSystem } from './replicated-system.js';
 import { Fleet } from './fleet.js';
 import { Trace } from './trace.js';
 import { checkDrains, checkEnd, checkRequestsSettle, checkScrapedCopies, label, type FleetView, type PendingRequest, type TwoCopyStats, type Violation, type Check } from './invariants.js';
@@ -68,6 +69,12 @@ export interface RunOptions {
   readonly ignore?: ReadonlySet<Check>;
   /** Targets from a misbehaving membership source (sim-source.ts) with these guard settings, instead of the static list. */
   readonly source?: { readonly removeAfterMs: number; readonly maxRemovalRatio: number };
+  /**
+   * Several shardgate replicas (replicated-system.ts): `coordinated` through a
+   * store with leases (the product), or each deciding alone (the control).
+   * Adds replica faults drawn from their own stream.
+   */
+  readonly replicas?: { readonly count: number; readonly coordinated: boolean };
 }
 
 export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunResult> {
@@ -85,7 +92,7 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
   const rebalancerClient = new SimShardClient(net, 'rebalancer');
   // A failed rebalancer call may leave two copies until a later round: excused for a grace period.
   rebalancerClient.onFailure = (target, path) => (path === undefined ? fleet.graceShard(target) : fleet.graceGroup(groupId(keyOfPath(path))));
-  const sut = buildSystem({
+  const sutOptions: SutOptions = {
     clock: sched.clock,
     targets: initial,
     client: rebalancerClient,
@@ -99,7 +106,9 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
     rebalanceTimeoutMs: SETTINGS.rebalanceTimeoutMs,
     log: (line) => trace.add(sched.now, line.startsWith('SOURCE') ? line : `LOG ${line}`),
     ...(opts.source ? { source: { ...opts.source, prng: root.fork('source') } } : {}),
-  });
+  };
+  const replicated = opts.replicas === undefined ? undefined : buildReplicatedSystem(sutOptions, { ...opts.replicas, prng: root.fork('replicas'), sched });
+  const sut: SystemUnderTest = replicated ?? buildSystem(sutOptions);
   fleet.sut = sut;
 
   const pending = new Set<PendingRequest>();
@@ -116,6 +125,7 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
       trace.add(sched.now, `RING ${ring.join(',') || '(empty)'} (${sut.overrideCount()} override(s))`);
     }
     violation ??= first(checkRequestsSettle(view, bound)) ?? first(checkScrapedCopies(view, open, twoCopies));
+    if (replicated !== undefined) violation ??= first(checkReplicas(replicated));
   };
   const result = (): RunResult => ({ seed, violation, trace: trace.last(opts.traceAll ? Infinity : undefined), traceHash: trace.hash, events: sched.eventsRun, virtualMs: sched.now, longestTwoCopyMs: twoCopies.longestMs, schedule });
   /** Steps until `done()` or virtual time `limit`; false if stopped by a violation or the limit. */
@@ -200,6 +210,23 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
     });
     planEnd = Math.max(planEnd, sched.now + b.atMs);
   }
+  // Replica faults: cut off from the store, paused (possibly past its lease), then back.
+  const replicaFaults = replicated === undefined ? [] : replicaPlan(root.fork('replica-faults'), replicated.ids.length);
+  for (const f of replicaFaults) {
+    sched.after(f.atMs, () => {
+      const store = replicated!.store;
+      const victim = f.leader ? (store?.leaderNow()?.id ?? replicated!.ids[0]!) : replicated!.ids[f.index]!;
+      trace.add(sched.now, `REPLICA ${f.kind} ${victim} for ${f.forMs} ms`);
+      if (f.kind === 'pause') replicated!.pause(victim);
+      else replicated!.cut(victim);
+      sched.after(f.forMs, () => {
+        trace.add(sched.now, `REPLICA ${f.kind === 'pause' ? 'resume' : 'heal'} ${victim}`);
+        if (f.kind === 'pause') replicated!.resume(victim);
+        else replicated!.heal(victim);
+      });
+    });
+    planEnd = Math.max(planEnd, sched.now + f.atMs + f.forMs);
+  }
   // Every fleet event has fired (one due at planEnd itself too), so healing sees the fleet the plan left.
   const ran = await runWhile(() => clientsDone === schedule.clients.length && fleetActed === schedule.fleet.length && bulkDone === bulk.length && sched.now >= planEnd, RUN_LIMIT_MS);
   if (!ran && violation === undefined) violation = first([{ invariant: 'I2', check: 'plan-unfinished', message: `the plan did not finish within ${RUN_LIMIT_MS / 3600_000} h of virtual time (${pending.size} request(s) pending)` }]);
@@ -224,6 +251,40 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
   violation ??= first(checkEnd(view)) ?? first(checkDrains(view));
   if (!settled) violation ??= first([{ invariant: 'I4', check: 'unsettled', message: `the fleet did not settle within ${MAX_HEAL_WINDOWS} sweep intervals after healing (${describeUnsettled(view)})` }]);
   return finish(sut, result);
+}
+
+/** Replica faults: some hit whoever leads at that moment; pauses sometimes outlast the lease. */
+function replicaPlan(prng: Prng, count: number): Array<{ readonly atMs: number; readonly kind: 'pause' | 'cut'; readonly index: number; readonly leader: boolean; readonly forMs: number }> {
+  return Array.from({ length: prng.int(1, 5) }, () => ({
+    atMs: prng.int(1000, 150_000),
+    kind: prng.chance(0.5) ? ('pause' as const) : ('cut' as const),
+    index: prng.int(0, count - 1),
+    leader: prng.chance(0.5),
+    forMs: prng.chance(0.5) ? prng.int(500, 10_000) : prng.int(10_000, 60_000),
+  }));
+}
+
+/**
+ * The replica protocol's own invariants, checked after every event:
+ * - only the store's current leader writes in the background (a deposed
+ *   leader that wakes up must not);
+ * - while a leader holds the write fence, no follower whose session the
+ *   store still has is writing to a shard directly.
+ */
+function checkReplicas(r: ReplicatedSystem): Violation[] {
+  const deposed = r.deposedWrites[0];
+  if (deposed !== undefined) return [{ invariant: 'I1', check: 'deposed-leader-wrote', message: deposed }];
+  const store = r.store;
+  if (store === undefined) return [];
+  const live = new Set(store.read().replicas.map((x) => x.id));
+  for (const [i, l] of r.replicas.entries()) {
+    if (l.node?.fence.held() !== true) continue;
+    for (const [j, f] of r.replicas.entries()) {
+      if (j === i || f.node === undefined || f.node.writes.inFlight === 0 || !live.has(r.ids[j]!)) continue;
+      return [{ invariant: 'I1', check: 'direct-write-under-fence', message: `${r.ids[i]} holds the write fence while ${r.ids[j]} has ${f.node.writes.inFlight} direct write(s) in flight` }];
+    }
+  }
+  return [];
 }
 
 /** When bulk deletes run, and which job each selects (the jobs of schedule.ts's keys). */

@@ -28,6 +28,13 @@ import { type Prng } from './prng.js';
 import { deleteSelected, type BulkDeleteResult } from '../../src/expiry/bulk-delete.js';
 import { type DeleteObserver } from '../../src/expiry/delete-if-unchanged.js';
 import { parseSelector } from '../../src/expiry/selector.js';
+import { type CoordinationBackend } from '../../src/replicas/coordination-backend.js';
+import { ReplicaNode } from '../../src/replicas/replica-node.js';
+import { ReplicaGate, type WriteRoute } from '../../src/replicas/replica-gate.js';
+import { ReplicaMetrics } from '../../src/replicas/replica-metrics.js';
+import { fencedShardClient } from '../../src/replicas/fenced-shard-client.js';
+import { type RoutingTable } from '../../src/proxy/push-target.js';
+import { Registry } from 'prom-client';
 
 export interface SutOptions {
   readonly clock: Clock;
@@ -90,6 +97,12 @@ export interface SystemUnderTest {
 }
 
 let sharedMetrics: Metrics | undefined;
+let sharedReplicaMetrics: ReplicaMetrics | undefined;
+
+function replicaMetrics(): ReplicaMetrics {
+  sharedReplicaMetrics ??= new ReplicaMetrics(new Registry());
+  return sharedReplicaMetrics;
+}
 
 /**
  * One registry for every schedule of a process: it never affects behaviour,
@@ -103,9 +116,42 @@ function telemetry(log: (line: string) => void): { logger: Logger; metrics: Metr
   return { logger, metrics: sharedMetrics };
 }
 
+/** One replica's part in a replicated system (replicated-system.ts): its session backend and its fault hooks. */
+export interface ReplicaOptions {
+  readonly id: string;
+  readonly backend: CoordinationBackend;
+  readonly pollMs: number;
+  readonly maxWriteDelayMs: number;
+  /** A background write passed the write fence (for the "one writing leader" check). */
+  readonly onLeaderWrite: (what: string) => void;
+}
+
+/** One shardgate process: SystemUnderTest plus what a replicated harness needs of it. */
+export interface Stack extends SystemUnderTest {
+  readonly node: ReplicaNode | undefined;
+  readonly coordinator: Coordinator;
+  readonly locks: GroupLocks;
+  /** What the gate decides for a write reaching this replica. */
+  routeWrite(method: 'PUT' | 'POST' | 'DELETE', forwarded: boolean): WriteRoute;
+}
+
 export function buildSystem(o: SutOptions): SystemUnderTest {
+  return buildStack(o);
+}
+
+export function buildStack(o: SutOptions, replica?: ReplicaOptions): Stack {
   const { logger, metrics } = telemetry(o.log);
   const locks = new GroupLocks();
+  let node: ReplicaNode | undefined;
+  // As main.ts: the leader's background writes pass the write fence at the last moment.
+  const client: ShardClient =
+    replica === undefined
+      ? o.client
+      : fencedShardClient(o.client, () => {
+          const held = node?.fence.held() ?? false;
+          if (held) replica.onLeaderWrite(replica.id);
+          return held;
+        });
   const membership: HealthCheckedTargets = new HealthCheckedTargets({
     targets: o.targets,
     settings: o.health,
@@ -116,9 +162,30 @@ export function buildSystem(o: SutOptions): SystemUnderTest {
     clock: o.clock,
   });
   let glue: SourcedTargets | undefined;
+  if (replica !== undefined) {
+    node = new ReplicaNode({
+      backend: replica.backend,
+      self: { id: replica.id, url: `sim://${replica.id}` },
+      clock: o.clock,
+      logger,
+      metrics: replicaMetrics(),
+      pollMs: replica.pollMs,
+      maxWriteDelayMs: replica.maxWriteDelayMs,
+      notReadyAfterMs: 30_000,
+      directAllowed: true,
+      coordinator: {
+        takeOver: (state) => coordinator.takeOver(state),
+        stepDown: () => coordinator.stepDown(),
+        publishedState: () => coordinator.publishedState(),
+        routing: () => coordinator.routing(),
+        discovery: () => coordinator.discovery(),
+      },
+    });
+  }
+  const table = (): RoutingTable => node?.routing() ?? coordinator.routing();
   const coordinator: Coordinator = new Coordinator(
     {
-      client: o.client,
+      client,
       clock: o.clock,
       locks,
       logger,
@@ -128,6 +195,7 @@ export function buildSystem(o: SutOptions): SystemUnderTest {
       completeInDoubt: () => router.completeInDoubt(),
       wallNow: () => o.clock.now(),
       ...(o.source ? { onDiscoveryChange: () => void glue?.reconcile() } : {}),
+      ...(node === undefined ? {} : { fence: node.fence }),
     },
     { ...o.rebalance, enabled: true },
   );
@@ -138,8 +206,9 @@ export function buildSystem(o: SutOptions): SystemUnderTest {
   }
   const router = new PushRouter({
     locks,
-    routing: () => coordinator.routing(),
+    routing: table,
     observer: coordinator,
+    ...(node === undefined ? {} : { localWrites: node.writes }),
     deleteOn: async (target, path) => {
       const status = await o.forward(target, 'DELETE', path, '');
       if (status < 200 || status >= 300) throw new PushgatewayHttpError(target, status, 'delete fan-out');
@@ -163,9 +232,17 @@ export function buildSystem(o: SutOptions): SystemUnderTest {
   const status = (t: string): ReturnType<typeof membership.statuses>[number] | undefined => membership.statuses().find((s) => s.target === t);
 
   return {
+    node,
+    coordinator,
+    locks,
+    routeWrite(method, forwarded) {
+      if (node === undefined) return { kind: 'local' };
+      return new ReplicaGate({ session: node.session, mayPushDirectly: () => node.mayWrite(), forward: undefined as never, metrics: node.metrics }).route(method, '/metrics/job/sim', forwarded ? 'sim' : undefined);
+    },
     async boot() {
       await membership.start();
       if (glue && source) await glue.start(source);
+      await node?.start();
       await coordinator.idle();
       coordinator.startSweeping();
     },
@@ -213,7 +290,7 @@ export function buildSystem(o: SutOptions): SystemUnderTest {
         lastClientPush: (id) => coordinator.lastClientPush(id),
       };
       const shards = () => membership.statuses().filter((s) => s.health === 'up').map((s) => s.target);
-      return deleteSelected({ locks, routing: () => coordinator.routing(), client, observer, timeoutMs: o.rebalanceTimeoutMs, shards }, [parseSelector(selector)]);
+      return deleteSelected({ locks, routing: table, client, observer, timeoutMs: o.rebalanceTimeoutMs, shards }, [parseSelector(selector)]);
     },
     async reloadTargets(next) {
       if (source) {
@@ -233,7 +310,7 @@ export function buildSystem(o: SutOptions): SystemUnderTest {
     drain: (target, on) => fleetControl(coordinator, membership).drain(target, on),
     checkAll: () => membership.checkAll(),
     routeOf(key) {
-      const { ring, overrides } = coordinator.routing();
+      const { ring, overrides } = table();
       return overrides.get(groupId(key)) ?? ring.owner(shardKey(key));
     },
     ringOwner: (key) => coordinator.routing().ring.owner(shardKey(key)),
@@ -251,6 +328,7 @@ export function buildSystem(o: SutOptions): SystemUnderTest {
       glue?.stop();
       membership.stop();
       coordinator.stop();
+      void node?.stop();
     },
   };
 }
