@@ -161,6 +161,7 @@ async function main(argv: readonly string[]): Promise<number> {
         coordinator: {
           takeOver: (state) => coordinator.takeOver(state),
           stepDown: () => coordinator.stepDown(),
+          takenOver: () => coordinator.takenOver(),
           publishedState: () => coordinator.publishedState(),
           routing: () => coordinator.routing(),
           discovery: () => coordinator.discovery(),

@@ -89,7 +89,8 @@ export class PushProxy {
           }
         : undefined;
     if (gateway !== undefined) return this.#handleChecked(req, res, method, key, gateway, body, retry);
-    await this.#deps.router.route(
+    // Answered only once the router is done: with several replicas it may still refuse to confirm the write.
+    const answer = await this.#deps.router.route(
       method,
       key,
       async (target, path) => {
@@ -102,17 +103,17 @@ export class PushProxy {
       },
       retry,
     );
+    writeAnswer(res, answer);
   }
 
-  /** Forwards the push and answers the client; resolves with the pushgateway's status. */
-  async #forward(req: IncomingMessage, res: ServerResponse, method: PushMethod, owner: string, path: string, body: ReadBody | undefined): Promise<{ statusCode: number }> {
+  /** Forwards the push; resolves with the pushgateway's answer, for the client. */
+  async #forward(req: IncomingMessage, res: ServerResponse, method: PushMethod, owner: string, path: string, body: ReadBody | undefined): Promise<Exchange> {
     const started = performance.now();
     const answer = await this.#send(req, method, owner, path, body);
     // A streamed body cut at the limit was rejected upstream; say why.
     if (body?.kind === 'streamed' && body.exceeded()) throw bodyTooLarge(this.#deps.maxBodyBytes());
     this.#deps.metrics.observeForward(owner, (performance.now() - started) / 1000);
     this.#deps.metrics.countRequest(method, String(answer.statusCode), owner);
-    writeAnswer(res, answer);
     return answer;
   }
 
@@ -134,6 +135,7 @@ export class PushProxy {
     const push = body?.kind === 'buffered' ? gateway.parse(body.bytes, req.headers['content-type']) : undefined;
     await gateway.inGroupOrder(key, async () => {
       let rejection: ShardgateError | undefined;
+      let shown: Exchange | undefined;
       await this.#deps.router.route(method, key, async (owner, path) => {
         const started = performance.now();
         this.#deps.metrics.inFlight.inc();
@@ -142,7 +144,7 @@ export class PushProxy {
             const answer = await this.#send(req, method, owner, path, body);
             if (answer.statusCode >= 200 && answer.statusCode < 300) gateway.deleted(key);
             this.#deps.metrics.countRequest(method, String(answer.statusCode), owner);
-            writeAnswer(res, answer);
+            shown = answer;
             return answer;
           }
           const verdict = gateway.admit(method, key, push);
@@ -163,15 +165,17 @@ export class PushProxy {
           const ok = answer.statusCode >= 200 && answer.statusCode < 300;
           if (!ok) verdict.undo();
           // A checked pushgateway answers an accepted push 200 with an empty body.
-          const shown = ok ? { ...answer, statusCode: 200, body: Buffer.alloc(0), contentType: undefined } : answer;
+          shown = ok ? { ...answer, statusCode: 200, body: Buffer.alloc(0), contentType: undefined } : answer;
           this.#deps.metrics.countRequest(method, String(shown.statusCode), owner);
-          writeAnswer(res, shown);
           return answer;
         } finally {
           this.#deps.metrics.inFlight.dec();
         }
       }, retry);
-      if (rejection === undefined) return;
+      if (rejection === undefined) {
+        if (shown !== undefined) writeAnswer(res, shown);
+        return;
+      }
       // The failure stamp is a write of its own (a POST that may create the
       // group), routed like one so the rebalancer knows the group is there.
       // Best effort: the client's answer does not depend on it.

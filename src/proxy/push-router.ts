@@ -42,6 +42,14 @@ export interface WriteObserver {
   inDoubtIds(): readonly string[];
   /** The write in doubt was re-sent and acknowledged, refused for good, or followed by a write that cannot be completed. */
   inDoubtSettled(id: string, result: 'completed' | 'rejected' | 'superseded'): void;
+  /**
+   * Several replicas: resolves once what the acknowledged write taught the
+   * coordinator is recorded where the next leader reads it; undefined when
+   * there is nothing to wait for (the common case). A rejection turns the
+   * client's answer into an error: the write landed, but may not survive a
+   * change of leader.
+   */
+  durable?(): Promise<void> | undefined;
 }
 
 export interface PushRouterDeps {
@@ -112,10 +120,10 @@ export class PushRouter {
       const fanOut = method === 'DELETE' ? this.#fanOutDelete(target, path) : undefined;
       observer.writeBegins(id, key, target);
       let acknowledged = false;
+      let answer: T;
       try {
-        const answer = await send(target, path);
+        answer = await send(target, path);
         acknowledged = answer.statusCode >= 200 && answer.statusCode < 300;
-        return answer;
       } catch (err) {
         if (this.#deps.inDoubt(err)) {
           // The latest write in doubt is the one to complete; a DELETE in doubt cannot be re-sent (its fan-out
@@ -131,8 +139,21 @@ export class PushRouter {
         release();
         if (acknowledged) for (const shard of missed) observer.deleteMissed(id, shard);
       }
+      if (acknowledged) await this.#durable();
+      return answer;
     } finally {
       this.#deps.locks.releaseShared(id);
+    }
+  }
+
+  /** See WriteObserver.durable. */
+  async #durable(): Promise<void> {
+    const pending = this.#deps.observer.durable?.();
+    if (pending === undefined) return;
+    try {
+      await pending;
+    } catch (err) {
+      throw new ShardgateError('SHARDGATE_NO_LEADER', `the push reached its pushgateway, but the leader could not record it in the coordination store (${err instanceof Error ? err.message : String(err)}); retry`, true);
     }
   }
 

@@ -62,6 +62,8 @@ export interface CoordinatorFence extends RebalanceFence {
   release(): void;
   /** The published state changed (ring, drains, discovery). */
   changed(): void;
+  /** Publishes the state now; resolves once stored. */
+  flush(): Promise<void>;
 }
 
 /** What the leader publishes for the other replicas (replicas/published-ring.ts). */
@@ -103,6 +105,10 @@ export class Coordinator {
   #lastStamp = 0;
   /** The ledger version last handed to the fence for publication (several replicas). */
   #publishedLedger = -1;
+  /** The ledger version known to be stored (several replicas). */
+  #flushedLedger = -1;
+  /** False from taking over leadership until the first round after it completed: no client write is carried out meanwhile. */
+  #takenOver = true;
 
   constructor(deps: CoordinatorDeps, rebalance: RebalanceSettings & { readonly enabled: boolean }) {
     this.#deps = deps;
@@ -265,6 +271,30 @@ export class Coordinator {
    * its first round then reads the shards, under the fence if anything must
    * change.
    */
+  /**
+   * Several replicas: resolves once the copy ledger, as this write left it,
+   * is stored for the next leader (WriteObserver.durable). Only writes that
+   * changed it wait: DELETEs, re-creations, writes of groups with marked copies.
+   */
+  durable(): Promise<void> | undefined {
+    const fence = this.#deps.fence;
+    const version = this.#ledger.version;
+    if (fence === undefined || version <= this.#flushedLedger || !fence.leading()) return undefined;
+    return fence.flush().then(() => {
+      if (this.#flushedLedger < version) this.#flushedLedger = version;
+    });
+  }
+
+  /**
+   * Several replicas: whether this leader has finished taking over (its
+   * first round read the shards with the ledger it restored). Until then it
+   * carries out no client write: the overrides and ledger it inherited may
+   * be a little older than what the last leader did.
+   */
+  takenOver(): boolean {
+    return this.#takenOver;
+  }
+
   /** This replica stopped leading: its writes in doubt can no longer be completed safely (see writeInDoubt). */
   stepDown(): void {
     this.#forgetInDoubt();
@@ -272,6 +302,7 @@ export class Coordinator {
 
   takeOver(published: PublishedState | undefined): void {
     this.#forgetInDoubt();
+    this.#takenOver = false;
     if (published?.ledger !== undefined) this.#ledger.restore(published.ledger);
     else this.#ledger.clear();
     this.#publishedLedger = this.#ledger.version;
@@ -477,6 +508,7 @@ export class Coordinator {
   }
 
   #roundDone(result: RoundResult): void {
+    this.#takenOver = true;
     for (const shard of result.read) {
       const left = result.remaining.get(shard);
       const unmovable = this.#unmovable.on(shard).length;

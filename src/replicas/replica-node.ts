@@ -34,6 +34,7 @@ export interface ReplicaNodeDeps {
   readonly coordinator: {
     takeOver(state: PublishedState | undefined): void;
     stepDown(): void;
+    takenOver(): boolean;
     publishedState(): PublishedState;
     routing(): RoutingTable;
     discovery(): SdTargetGroup[];
@@ -110,7 +111,7 @@ export class ReplicaNode {
    */
   mayWrite(): boolean {
     const session = this.session;
-    if (session.leading()) return session.mayWriteAsLeader();
+    if (session.leading()) return session.mayWriteAsLeader() && this.#deps.coordinator.takenOver();
     const acknowledged = session.acknowledged();
     const direct = this.#deps.directAllowed && session.mayWriteAsFollower() && acknowledged?.direct === true && session.ring?.direct === true;
     this.#deps.metrics.direct.set(direct ? 1 : 0);

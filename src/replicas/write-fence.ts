@@ -96,6 +96,11 @@ export class WriteFence {
       .finally(() => (this.#republish = undefined));
   }
 
+  /** Publishes the current state now (keeping the fence flag); resolves once stored, rejects if deposed or unreachable. */
+  async flush(): Promise<void> {
+    await this.#deps.session.publish({ ...this.#deps.state(), direct: this.#direct });
+  }
+
   async #acquire(): Promise<void> {
     const { session, logger } = this.#deps;
     const term = session.term;

@@ -49,6 +49,7 @@ function fixture(n: number): Fixture {
         coordinator: {
           takeOver: () => void events.push(`${id} took over`),
           stepDown: () => void events.push(`${id} stepped down`),
+          takenOver: () => true,
           publishedState: () => state,
           routing: () => ({ ring: buildRing(state.members), overrides: new Map() }),
           discovery: () => [],

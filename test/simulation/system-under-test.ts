@@ -176,6 +176,7 @@ export function buildStack(o: SutOptions, replica?: ReplicaOptions): Stack {
       coordinator: {
         takeOver: (state) => coordinator.takeOver(state),
         stepDown: () => coordinator.stepDown(),
+        takenOver: () => coordinator.takenOver(),
         publishedState: () => coordinator.publishedState(),
         routing: () => coordinator.routing(),
         discovery: () => coordinator.discovery(),
@@ -339,8 +340,8 @@ function withoutWallClock(line: string): string {
 }
 
 function outcomeOf(err: unknown): PushOutcome {
-  // 503 no healthy shard, connection refused: nothing was sent.
-  if (err instanceof ShardgateError) return 'refused';
+  // 503 no healthy shard, connection refused: nothing was sent (unless the error says the write may have landed).
+  if (err instanceof ShardgateError) return err.inDoubt ? 'in-doubt' : 'refused';
   if (err instanceof SimNetworkError) return err.code === 'ECONNREFUSED' ? 'refused' : 'in-doubt';
   if (err instanceof PushgatewayHttpError) return err.status >= 500 ? 'in-doubt' : 'rejected';
   throw err;
