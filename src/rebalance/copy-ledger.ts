@@ -353,12 +353,16 @@ export class CopyLedger {
   #lostHomesOf(id: string, key: GroupingKey): string[] {
     const known = this.#lastHome.get(id);
     if (known !== undefined) return this.#lostHomes.has(known) || this.#lostGroups.get(id)?.shard === known ? [known] : [];
-    // A group this process never wrote: the ring that last had a lost shard is the best guess.
+    // A group this process never wrote: the ring that last had a lost shard is the best guess, and of
+    // several such losses the first: had the group been written on a later one's shard since, this
+    // process would know it (writes after a loss go through it, under the fence with several replicas).
     const out: string[] = [];
     const byOverride = this.#lostGroups.get(id);
     if (byOverride !== undefined) out.push(byOverride.shard);
     const sk = shardKey(key);
-    for (const [shard, lost] of this.#lostHomes) if (lost.ring.owner(sk) === shard && !out.includes(shard)) out.push(shard);
+    let first: { shard: string; epoch: number } | undefined;
+    for (const [shard, lost] of this.#lostHomes) if (lost.ring.owner(sk) === shard && (first === undefined || lost.epoch < first.epoch)) first = { shard, epoch: lost.epoch };
+    if (first !== undefined && !out.includes(first.shard)) out.push(first.shard);
     return out;
   }
 

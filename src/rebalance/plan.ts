@@ -174,6 +174,15 @@ export function planRound(input: PlanInput): RoundPlan {
     // A write went to the target since the round began and its copy is not in the (older) snapshot: that copy
     // is the group, whatever the snapshot shows elsewhere (merges re-read it under the lock).
     const writtenTarget: Copy | undefined = onTarget === undefined && input.wroteTo?.(id, target) === true ? { shard: target, pushTime: undefined } : undefined;
+    // Nothing says where the group was last put, and the shard the ring put it on before a loss is away:
+    // a copy on the target that nobody wrote since (an old persistence file, a stray) is not the group.
+    // It waits for the lost home (a write to the target makes the ledger know better).
+    if (!ghosts && home === undefined && onTarget !== undefined && standing(onTarget) === undefined && input.lastHome?.(id) === undefined && input.wroteTo?.(id, target) !== true) {
+      if ((input.lostHomes?.(id, key) ?? []).some((h) => h !== target && !input.snapshot.has(h))) {
+        for (const c of copies.values()) undecided.add(c.shard);
+        continue;
+      }
+    }
     let holder: Copy | undefined = ghosts ? undefined : (home ?? (onTarget !== undefined && standing(onTarget) !== 'stale' ? onTarget : writtenTarget));
     if (holder !== undefined) {
       for (const c of copies.values()) {

@@ -65,7 +65,7 @@ export class WriteFence {
     if (!this.#deps.directAllowed || !this.held()) return;
     this.#heldTerm = undefined;
     this.#direct = true;
-    this.#deps.logger.info({ term: this.#deps.session.term }, 'fleet settled: replicas write to the shards directly');
+    this.#deps.logger.warn({ term: this.#deps.session.term }, 'fleet settled: replicas write to the shards directly');
     this.changed();
   }
 
@@ -109,6 +109,6 @@ export class WriteFence {
     await session.awaitAcks(ring.revision);
     if (session.term !== term || !session.leading()) return this.#acquire();
     this.#heldTerm = term;
-    logger.info({ term, ring_revision: ring.revision, replicas: session.replicas.length }, 'write fence held: every replica sends its writes through the leader');
+    logger.warn({ term, ring_revision: ring.revision, replicas: session.replicas.length }, 'write fence held: every replica sends its writes through the leader');
   }
 }

@@ -207,8 +207,10 @@ export function buildReplicatedSystem(o: SutOptions, r: ReplicatedOptions): Repl
     // Admin calls reach the leader (followers forward them).
     bulkDelete: (selector, client, deleted) => leader().bulkDelete(selector, client, deleted),
     async reloadTargets(next) {
-      const results = await Promise.all(replicas.map((s) => s.reloadTargets(next)));
-      return results.every(Boolean);
+      // Every replica gets the new file; a paused one applies it when it runs again (the harness does not wait for it).
+      const results = replicas.map((s) => s.reloadTargets(next));
+      const running = results.filter((_, i) => !gates.get(ids[i]!)!.paused);
+      return (await Promise.all(running.length > 0 ? running : results)).every(Boolean);
     },
     drain: (target, on) => leader().drain(target, on),
     checkAll: async () => {
