@@ -177,7 +177,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const table = (): RoutingTable => (replica === undefined ? coordinator.routing() : replica.routing());
   const discovery = (): readonly SdTargetGroup[] => (replica === undefined ? coordinator.discovery() : replica.discovery());
   // The leader's background writes are refused the moment it stops holding the write fence.
-  const backgroundClient = replica === undefined ? client : fencedShardClient(client, () => replica.fence.held());
+  const backgroundClient = replica === undefined ? client : fencedShardClient(client, () => replica.fence.held(), () => coordinator.durable());
 
   const sdFile = flags.sdFile ? new SdFileWriter(flags.sdFile) : undefined;
   const writeSdFile = (): void => {

@@ -12,19 +12,30 @@ export class FenceLostError extends Error {
   override readonly name = 'FenceLostError';
 }
 
-export function fencedShardClient(client: ShardClient, held: () => boolean): ShardClient {
-  const check = (what: string): void => {
+/**
+ * @param durable resolves once what the leader learnt so far (its copy
+ *   ledger, its overrides) is stored for the next leader; undefined when
+ *   nothing changed. Awaited before every write: should the leader die right
+ *   after it, the next one starts from a state at most one write old, and
+ *   every single write is safe to find half done (docs/replicas.md).
+ */
+export function fencedShardClient(client: ShardClient, held: () => boolean, durable: () => Promise<void> | undefined = () => undefined): ShardClient {
+  const check = async (what: string): Promise<void> => {
     if (!held()) throw new FenceLostError(`${what} refused: this replica does not hold the write fence (not the leader, or followers may be writing directly)`);
+    const pending = durable();
+    if (pending === undefined) return;
+    await pending;
+    if (!held()) throw new FenceLostError(`${what} refused: this replica lost the write fence`);
   };
   return {
     checkHealthy: (target, timeoutMs) => client.checkHealthy(target, timeoutMs),
     listGroups: (target, timeoutMs) => client.listGroups(target, timeoutMs),
     push: async (target, method, path, body, timeoutMs) => {
-      check(`${method} ${path} on ${target}`);
+      await check(`${method} ${path} on ${target}`);
       return client.push(target, method, path, body, timeoutMs);
     },
     delete: async (target, path, timeoutMs) => {
-      check(`DELETE ${path} on ${target}`);
+      await check(`DELETE ${path} on ${target}`);
       return client.delete(target, path, timeoutMs);
     },
   };

@@ -147,11 +147,15 @@ export function buildStack(o: SutOptions, replica?: ReplicaOptions): Stack {
   const client: ShardClient =
     replica === undefined
       ? o.client
-      : fencedShardClient(o.client, () => {
-          const held = node?.fence.held() ?? false;
-          if (held) replica.onLeaderWrite(replica.id);
-          return held;
-        });
+      : fencedShardClient(
+          o.client,
+          () => {
+            const held = node?.fence.held() ?? false;
+            if (held) replica.onLeaderWrite(replica.id);
+            return held;
+          },
+          () => coordinator.durable(),
+        );
   const membership: HealthCheckedTargets = new HealthCheckedTargets({
     targets: o.targets,
     settings: o.health,
