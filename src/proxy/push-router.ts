@@ -35,7 +35,7 @@ export interface WriteObserver {
   /** The group's write in doubt, if one waits for completion. */
   inDoubt(id: string): InDoubtWrite | undefined;
   /** What must happen before a POST of `id` lands on `target` (CopyLedger.beforePost): delete a stale copy, or wait. */
-  beforePost(id: string, target: string): 'stale' | 'older' | undefined;
+  beforePost(id: string, key: GroupingKey, target: string): 'stale' | 'older' | undefined;
   /** The router deleted `id`'s stale copy on `shard` before a POST. */
   staleCopyDeleted(id: string, shard: string): void;
   /** Every group with a write in doubt. */
@@ -97,7 +97,7 @@ export class PushRouter {
         throw new ShardgateError('SHARDGATE_EARLIER_PUSH_IN_DOUBT', 'an earlier push of this group got no answer from its pushgateway and could not be completed yet; retry later');
       }
       const target = pushTarget(this.#deps.routing(), key, id);
-      if (target !== undefined && observer.beforePost(id, target) === 'stale') await this.#deleteStale(id, key);
+      if (target !== undefined && observer.beforePost(id, key, target) === 'stale') await this.#deleteStale(id, key);
     }
     const wait = this.#deps.locks.acquireShared(id);
     if (wait) await wait;
@@ -108,7 +108,7 @@ export class PushRouter {
         throw new ShardgateError('SHARDGATE_NO_HEALTHY_SHARD', 'no healthy pushgateway available: every configured shard is down or none is configured');
       }
       if (method === 'POST') {
-        const blocker = observer.beforePost(id, target);
+        const blocker = observer.beforePost(id, key, target);
         if (blocker === 'older') {
           throw new ShardgateError('SHARDGATE_GROUP_RECONCILING', `the group's newest content is on a shard that cannot be reached yet, and ${target} holds an older copy a POST would land on; retry later, or PUT the whole group`);
         }
@@ -191,7 +191,7 @@ export class PushRouter {
    */
   async #clearForPost(id: string, key: GroupingKey, target: string): Promise<boolean> {
     const { observer } = this.#deps;
-    const blocker = observer.beforePost(id, target);
+    const blocker = observer.beforePost(id, key, target);
     if (blocker === undefined) return true;
     if (blocker === 'older') return false;
     const release = this.#deps.localWrites === undefined ? NOTHING : this.#deps.localWrites.enter();

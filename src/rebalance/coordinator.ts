@@ -200,10 +200,10 @@ export class Coordinator {
     this.#deps.metrics.inDoubtWrites.set(this.#inDoubt.size);
   }
 
-  beforePost(id: string, target: string): 'stale' | 'older' | undefined {
+  beforePost(id: string, key: GroupingKey, target: string): 'stale' | 'older' | undefined {
     // Without the rebalancer nothing reconciles copies: pushes go where the ring says, as they are.
     if (!this.#rebalancer) return undefined;
-    const blocker = this.#ledger.beforePost(id, target);
+    const blocker = this.#ledger.beforePost(id, key, target);
     if (blocker === 'older') this.#rebalancer?.request('reconcile');
     return blocker;
   }

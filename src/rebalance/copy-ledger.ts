@@ -260,11 +260,13 @@ export class CopyLedger {
    *   only go under both. The POST waits for a round to merge them, or for
    *   that shard to leave the configuration.
    */
-  beforePost(id: string, target: string): 'stale' | 'older' | undefined {
+  beforePost(id: string, key: GroupingKey, target: string): 'stale' | 'older' | undefined {
     const mark = this.mark(id, target);
     if (mark === 'stale') return 'stale';
-    const newest = this.#lastHome.get(id);
-    if (newest === undefined || newest === target || this.#cleared.get(id) === target) return undefined;
+    if (this.#cleared.get(id) === target) return undefined;
+    // Never written through this process: where the ring put it before a loss is the best guess of its content.
+    const newest = this.#lastHome.get(id) ?? (this.#lostHomes.size === 0 && this.#lostGroups.size === 0 ? undefined : this.#lostHomesOf(id, key)[0]);
+    if (newest === undefined || newest === target) return undefined;
     // The group's content is elsewhere (a failover): whatever copy `target` has is a base, or a
     // stray nobody wrote through this process (a direct push, an old persistence file).
     return mark === 'base' ? 'older' : 'stale';

@@ -87,17 +87,17 @@ test('a POST may not land on an older copy: a failover target is cleared first, 
   const key = keyOwnedBy('a:1');
   const id = groupId(key);
   ledger.written('PUT', key, id, 'a:1');
-  assert.equal(ledger.beforePost(id, 'a:1'), undefined, 'at home: nothing in the way');
+  assert.equal(ledger.beforePost(id, key, 'a:1'), undefined, 'at home: nothing in the way');
   // a:1 fails; the group's content is there, so whatever b:1 holds is a stray.
-  assert.equal(ledger.beforePost(id, 'b:1'), 'stale');
+  assert.equal(ledger.beforePost(id, key, 'b:1'), 'stale');
   ledger.clearedForPost(id, 'b:1');
-  assert.equal(ledger.beforePost(id, 'b:1'), undefined, 'once cleared, the POST may go');
+  assert.equal(ledger.beforePost(id, key, 'b:1'), undefined, 'once cleared, the POST may go');
   ledger.written('POST', key, id, 'b:1');
   assert.equal(ledger.mark(id, 'a:1'), 'base');
   // b:1 fails in turn and a:1, holding the older base, becomes the target: its POSTs wait.
-  assert.equal(ledger.beforePost(id, 'a:1'), 'older');
+  assert.equal(ledger.beforePost(id, key, 'a:1'), 'older');
   ledger.forgetShard('b:1');
-  assert.equal(ledger.beforePost(id, 'a:1'), undefined, 'the newest content left the configuration: nothing to wait for');
+  assert.equal(ledger.beforePost(id, key, 'a:1'), undefined, 'the newest content left the configuration: nothing to wait for');
 });
 
 test('bases are merged newest first', () => {
