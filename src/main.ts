@@ -369,7 +369,7 @@ async function main(argv: readonly string[]): Promise<number> {
         delete: (selectors) => deleteSelected(groupDeletes, selectors),
       },
       expiry: (key) => expiry.describe(key),
-      ...(replica === undefined ? {} : { notReady: () => replica.notReady(), replicas: () => replica.status() }),
+      ...(replica === undefined ? {} : { notReady: () => replica.notReady(), replicas: () => replica.status(), discoveryStale: () => replica.staleView() }),
     });
   // Followers forward to the leader what they must not carry out themselves (replicas/replica-gate.ts).
   const forward = replica === undefined ? undefined : new LeaderForward(replica.session.self.id, () => config.upstream.responseTimeoutMs);

@@ -30,6 +30,9 @@ export function handleShards(ctx: HttpContext, res: ServerResponse): void {
 }
 
 export function handleSd(ctx: HttpContext, res: ServerResponse): void {
+  const stale = ctx.discoveryStale?.();
+  // Prometheus keeps the targets of its last successful refresh when one fails: better than a stale list.
+  if (stale !== undefined) return sendText(res, 503, stale);
   sendJson(res, 200, ctx.discovery());
 }
 

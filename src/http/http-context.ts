@@ -52,6 +52,8 @@ export interface HttpContext {
   readonly expiry: (key: GroupingKey) => ExpiryDecision | undefined;
   /** True while shutting down: pushes get 503. */
   readonly shuttingDown: () => boolean;
+  /** Several replicas: why this replica's discovery answer may be stale (undefined: it is current). */
+  readonly discoveryStale?: () => string | undefined;
   /** Several replicas: why this replica is not ready (undefined: ready). */
   readonly notReady?: () => string | undefined;
   /** Several replicas: leadership, ring revision, acknowledgements (for /api/v1/status). */

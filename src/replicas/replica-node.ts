@@ -133,6 +133,15 @@ export class ReplicaNode {
     return [...(this.session.ring?.discovery ?? [])];
   }
 
+  /**
+   * Why this replica's view of the ring may be stale (undefined: current):
+   * a follower whose session lapsed no longer sees what the leader publishes.
+   */
+  staleView(): string | undefined {
+    if (this.session.leading() || this.session.sessionValid()) return undefined;
+    return `replica ${this.#deps.self.id} has no valid session in the coordination store (${this.session.lastError ?? 'not renewed in time'}): its view of the shards may be stale; ask another replica`;
+  }
+
   /** Why this replica is not ready (undefined: ready). */
   notReady(): string | undefined {
     const since = this.session.sinceContact();

@@ -222,8 +222,8 @@ export function buildReplicatedSystem(o: SutOptions, r: ReplicatedOptions): Repl
     overrideCount: () => leader().overrideCount(),
     desiredMembers: () => leader().desiredMembers(),
     configured: () => first.configured(),
-    // Prometheus may refresh its targets from any replica: the union of what they answer.
-    discovery: () => [...new Set(replicas.flatMap((s) => (s.node === undefined ? s.discovery() : s.node.discovery().flatMap((g) => g.targets))))],
+    // Prometheus may refresh its targets from any replica: the union of what they answer (one whose view may be stale answers 503).
+    discovery: () => [...new Set(replicas.flatMap((s) => (s.node === undefined ? s.discovery() : s.node.staleView() !== undefined ? [] : s.node.discovery().flatMap((g) => g.targets))))],
     drainState: (t) => leader().drainState(t),
     health: (t) => leader().health(t),
     moving: (id) => replicas.some((s) => s.moving(id)),
