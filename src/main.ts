@@ -240,7 +240,7 @@ async function main(argv: readonly string[]): Promise<number> {
     observer: coordinator,
     deleteOn: (target, path) => client.delete(target, path, config.upstream.responseTimeoutMs),
     inDoubt: (err) => err instanceof ShardgateError && err.inDoubt,
-    ...(replica === undefined ? {} : { localWrites: replica.writes }),
+    ...(replica === undefined ? {} : { localWrites: replica.writes, configured: (t: string) => membership.statuses().some((s) => s.target === t) }),
   });
   // dynamic-sharding's consul_server: register the targets before a Consul source reads them back.
   const registration = new RegistrationControl(logger.child({ component: 'consul' }));

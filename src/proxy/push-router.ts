@@ -66,6 +66,12 @@ export interface PushRouterDeps {
    * may write now (called when the write is answered), undefined if not.
    */
   readonly localWrites?: { enter(): (() => void) | undefined };
+  /**
+   * Several replicas: whether `target` is one of this replica's configured
+   * targets. The ring a follower routes by can still name a target a reload
+   * just removed (until the leader drops it): its writes would be lost with it.
+   */
+  readonly configured?: (target: string) => boolean;
 }
 
 const FENCED = 'this shardgate replica may not write to the pushgateways now (its coordination session lapsed, or the fleet is being rebalanced and writes go through the leader); retry';
@@ -106,6 +112,9 @@ export class PushRouter {
       const target = pushTarget(this.#deps.routing(), key, id);
       if (target === undefined) {
         throw new ShardgateError('SHARDGATE_NO_HEALTHY_SHARD', 'no healthy pushgateway available: every configured shard is down or none is configured');
+      }
+      if (this.#deps.configured?.(target) === false) {
+        throw new ShardgateError('SHARDGATE_NO_HEALTHY_SHARD', `the group's pushgateway ${target} is no longer configured and the leader has not moved its groups yet; retry`);
       }
       if (method === 'POST') {
         const blocker = observer.beforePost(id, key, target);

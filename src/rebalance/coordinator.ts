@@ -31,6 +31,9 @@ import { type RoundResult } from './round.js';
 import { type DrainState, Drains } from './drains.js';
 import { InDoubtWrites, type InDoubtWrite } from './in-doubt-writes.js';
 
+/** How soon dropping a dead shard is tried again when the write fence could not be held (several replicas). */
+const DEAD_SHARD_RETRY_MS = 1000;
+
 export interface CoordinatorDeps {
   readonly client: ShardClient;
   readonly clock: Clock;
@@ -448,7 +451,10 @@ export class Coordinator {
       // Followers may be writing directly by the current ring: fence them before it changes.
       fence.acquire().then(
         () => this.#membershipChanged(trigger),
-        (err: unknown) => this.#deps.logger.warn({ trigger, err: err instanceof Error ? err.message : String(err) }, 'cannot hold the write fence to drop a dead shard; retried on the next change'),
+        (err: unknown) => {
+          this.#deps.logger.warn({ trigger, err: err instanceof Error ? err.message : String(err) }, 'cannot hold the write fence to drop a dead shard; retrying');
+          this.#deps.clock.setTimer(() => this.#membershipChanged(trigger), DEAD_SHARD_RETRY_MS);
+        },
       );
       return;
     }

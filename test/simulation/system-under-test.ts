@@ -213,7 +213,7 @@ export function buildStack(o: SutOptions, replica?: ReplicaOptions): Stack {
     locks,
     routing: table,
     observer: coordinator,
-    ...(node === undefined ? {} : { localWrites: node.writes }),
+    ...(node === undefined ? {} : { localWrites: node.writes, configured: (t: string) => membership.statuses().some((s) => s.target === t) }),
     deleteOn: async (target, path) => {
       const status = await o.forward(target, 'DELETE', path, '');
       if (status < 200 || status >= 300) throw new PushgatewayHttpError(target, status, 'delete fan-out');
