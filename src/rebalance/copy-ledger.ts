@@ -20,8 +20,8 @@
  * Contract: in memory, per process. A restarted shardgate starts with an
  * empty ledger and falls back to "the copy where pushes go wins". With
  * several replicas the leader publishes `snapshot()` with its ring, and a
- * replica that takes over `restore()`s it: everything but the last homes,
- * which follow every push (the ring rule stands in for them).
+ * replica that takes over `restore()`s it: everything but the last homes of
+ * groups without marks, which follow every push (the ring rule stands in).
  */
 import { type GroupingKey, shardKey } from '../groupingkey/grouping-key.js';
 import { type Ring } from '../ring/ring.js';
@@ -43,6 +43,8 @@ export interface LedgerSnapshot {
   readonly lostGroups: ReadonlyArray<readonly [string, string, number]>;
   readonly deleted: readonly string[];
   readonly cleared: ReadonlyArray<readonly [string, string]>;
+  /** Last homes of the groups with marked copies (where their newest content is): the rest follow the ring. */
+  readonly lastHomes: ReadonlyArray<readonly [string, string]>;
 }
 
 /**
@@ -95,6 +97,10 @@ export class CopyLedger {
       lostGroups: [...this.#lostGroups].map(([id, g]) => [id, g.shard, g.epoch] as const),
       deleted: [...this.#deleted].slice(-PUBLISHED_TOMBSTONES),
       cleared: [...this.#cleared],
+      lastHomes: [...this.#marks.keys(), ...this.#lostGroups.keys()].flatMap((id) => {
+        const home = this.#lastHome.get(id);
+        return home === undefined ? [] : [[id, home] as const];
+      }),
     };
   }
 
@@ -111,6 +117,7 @@ export class CopyLedger {
     for (const [id, shard, epoch] of s.lostGroups) this.#lostGroups.set(id, { shard, epoch });
     for (const id of s.deleted) this.#deleted.add(id);
     for (const [id, shard] of s.cleared) this.#cleared.set(id, shard);
+    for (const [id, shard] of s.lastHomes) this.#lastHome.set(id, shard);
     this.#version++;
   }
 
@@ -219,6 +226,8 @@ export class CopyLedger {
   movedTo(id: string, shard: string): void {
     this.resolved(id, shard);
     this.#lastHome.set(id, shard);
+    // Published with the marks (snapshot): a marked group's home must reach the next leader.
+    if (this.#marks.has(id) || this.#lostGroups.has(id)) this.#version++;
   }
 
   /** A DELETE of the group was acknowledged but could not be confirmed on `shard`. */

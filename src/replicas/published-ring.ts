@@ -44,6 +44,7 @@ const ledgerSchema = z.object({
   lostGroups: z.array(z.tuple([z.string(), z.string(), z.number()])),
   deleted: z.array(z.string()),
   cleared: z.array(z.tuple([z.string(), z.string()])),
+  lastHomes: z.array(z.tuple([z.string(), z.string()])),
 });
 
 const schema = z.object({
