@@ -24,7 +24,11 @@ export function fencedShardClient(client: ShardClient, held: () => boolean, dura
     if (!held()) throw new FenceLostError(`${what} refused: this replica does not hold the write fence (not the leader, or followers may be writing directly)`);
     const pending = durable();
     if (pending === undefined) return;
-    await pending;
+    try {
+      await pending;
+    } catch (err) {
+      throw new FenceLostError(`${what} refused: what the leader knows could not be stored first (${err instanceof Error ? err.message : String(err)})`);
+    }
     if (!held()) throw new FenceLostError(`${what} refused: this replica lost the write fence`);
   };
   return {

@@ -39,6 +39,8 @@ export interface ReplicatedOptions {
   readonly coordinated: boolean;
   readonly prng: Prng;
   readonly sched: SimScheduler;
+  /** A background write the write fence refused (the harness grants the group a grace, as for a failed write). */
+  readonly onRefused: (target: string, path: string) => void;
 }
 
 export interface ReplicatedSystem extends SystemUnderTest {
@@ -143,6 +145,7 @@ export function buildReplicatedSystem(o: SutOptions, r: ReplicatedOptions): Repl
             backend: store.backend(id),
             pollMs: REPLICA_SETTINGS.pollMs,
             maxWriteDelayMs: REPLICA_SETTINGS.maxWriteDelayMs,
+            onRefused: r.onRefused,
             onLeaderWrite: (writer) => {
               const leader = store.leaderNow();
               if (leader?.id !== writer) deposedWrites.push(`${writer} wrote as leader at ${sched.now} ms while the store had ${leader?.id ?? 'no leader'}`);

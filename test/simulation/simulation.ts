@@ -107,7 +107,7 @@ export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunR
     log: (line) => trace.add(sched.now, line.startsWith('SOURCE') ? line : `LOG ${line}`),
     ...(opts.source ? { source: { ...opts.source, prng: root.fork('source') } } : {}),
   };
-  const replicated = opts.replicas === undefined ? undefined : buildReplicatedSystem(sutOptions, { ...opts.replicas, prng: root.fork('replicas'), sched });
+  const replicated = opts.replicas === undefined ? undefined : buildReplicatedSystem(sutOptions, { ...opts.replicas, prng: root.fork('replicas'), sched, onRefused: (target, path) => rebalancerClient.onFailure(target, path) });
   const sut: SystemUnderTest = replicated ?? buildSystem(sutOptions);
   fleet.sut = sut;
 

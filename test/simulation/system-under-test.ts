@@ -32,7 +32,7 @@ import { type CoordinationBackend } from '../../src/replicas/coordination-backen
 import { ReplicaNode } from '../../src/replicas/replica-node.js';
 import { ReplicaGate, type WriteRoute } from '../../src/replicas/replica-gate.js';
 import { ReplicaMetrics } from '../../src/replicas/replica-metrics.js';
-import { fencedShardClient } from '../../src/replicas/fenced-shard-client.js';
+import { FenceLostError, fencedShardClient } from '../../src/replicas/fenced-shard-client.js';
 import { type RoutingTable } from '../../src/proxy/push-target.js';
 import { Registry } from 'prom-client';
 
@@ -124,6 +124,8 @@ export interface ReplicaOptions {
   readonly maxWriteDelayMs: number;
   /** A background write passed the write fence (for the "one writing leader" check). */
   readonly onLeaderWrite: (what: string) => void;
+  /** A background write the fence refused (it may leave two copies until a later round, like a failed one). */
+  readonly onRefused: (target: string, path: string) => void;
 }
 
 /** One shardgate process: SystemUnderTest plus what a replicated harness needs of it. */
@@ -147,14 +149,17 @@ export function buildStack(o: SutOptions, replica?: ReplicaOptions): Stack {
   const client: ShardClient =
     replica === undefined
       ? o.client
-      : fencedShardClient(
-          o.client,
-          () => {
-            const held = node?.fence.held() ?? false;
-            if (held) replica.onLeaderWrite(replica.id);
-            return held;
-          },
-          () => coordinator.durable(),
+      : refusalsReported(
+          fencedShardClient(
+            o.client,
+            () => {
+              const held = node?.fence.held() ?? false;
+              if (held) replica.onLeaderWrite(replica.id);
+              return held;
+            },
+            () => coordinator.durable(),
+          ),
+          replica.onRefused,
         );
   const membership: HealthCheckedTargets = new HealthCheckedTargets({
     targets: o.targets,
@@ -335,6 +340,20 @@ export function buildStack(o: SutOptions, replica?: ReplicaOptions): Stack {
       coordinator.stop();
       void node?.stop();
     },
+  };
+}
+
+/** Tells `onRefused` of every write the write fence refused. */
+function refusalsReported(client: ShardClient, onRefused: (target: string, path: string) => void): ShardClient {
+  const report = (target: string, path: string) => (err: unknown) => {
+    if (err instanceof FenceLostError) onRefused(target, path);
+    throw err;
+  };
+  return {
+    checkHealthy: (t, ms) => client.checkHealthy(t, ms),
+    listGroups: (t, ms) => client.listGroups(t, ms),
+    push: (t, m, p, b, ms) => client.push(t, m, p, b, ms).catch(report(t, p)),
+    delete: (t, p, ms) => client.delete(t, p, ms).catch(report(t, p)),
   };
 }
 
