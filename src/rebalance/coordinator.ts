@@ -108,8 +108,10 @@ export class Coordinator {
   #lastStamp = 0;
   /** The ledger version last handed to the fence for publication (several replicas). */
   #publishedLedger = -1;
-  /** The ledger version known to be stored (several replicas). */
-  #flushedLedger = -1;
+  /** The state version (#stateVersion) known to be stored (several replicas). */
+  #flushedState = -1;
+  /** Bumped whenever a ring is published (members or overrides replaced): part of what the next leader needs. */
+  #ringVersion = 0;
   /** False from taking over leadership until the first round after it completed: no client write is carried out meanwhile. */
   #takenOver = true;
 
@@ -281,10 +283,10 @@ export class Coordinator {
    */
   durable(): Promise<void> | undefined {
     const fence = this.#deps.fence;
-    const version = this.#ledger.version;
-    if (fence === undefined || version <= this.#flushedLedger || !fence.leading()) return undefined;
+    const version = this.#stateVersion();
+    if (fence === undefined || version <= this.#flushedState || !fence.leading()) return undefined;
     return fence.flush().then(() => {
-      if (this.#flushedLedger < version) this.#flushedLedger = version;
+      if (this.#flushedState < version) this.#flushedState = version;
     });
   }
 
@@ -309,6 +311,7 @@ export class Coordinator {
     if (published?.ledger !== undefined) this.#ledger.restore(published.ledger);
     else this.#ledger.clear();
     this.#publishedLedger = this.#ledger.version;
+    this.#flushedState = this.#stateVersion();
     this.#lastClientPush.clear();
     if (published !== undefined) {
       const known = new Set(this.#deps.membership.statuses().map((s) => s.target));
@@ -467,7 +470,13 @@ export class Coordinator {
     this.#rebalancer.request(trigger);
   }
 
+  /** Grows with every change of what the leader publishes for its successor (ledger, ring, overrides). */
+  #stateVersion(): number {
+    return this.#ledger.version + this.#ringVersion;
+  }
+
   #publish(ring: Ring, overrides: Map<string, string>): void {
+    this.#ringVersion++;
     const changed = ring.members.join(',') !== this.#ring.members.join(',');
     this.#ring = ring;
     this.#overrides = overrides;

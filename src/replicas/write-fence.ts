@@ -39,6 +39,8 @@ export class WriteFence {
   /** What the leader last published for `direct`. */
   #direct = false;
   #republish: Promise<void> | undefined;
+  #flushing: Promise<void> | undefined;
+  #flushNext: Promise<void> | undefined;
   #republishAgain = false;
 
   constructor(deps: WriteFenceDeps) {
@@ -96,9 +98,27 @@ export class WriteFence {
       .finally(() => (this.#republish = undefined));
   }
 
-  /** Publishes the current state now (keeping the fence flag); resolves once stored, rejects if deposed or unreachable. */
-  async flush(): Promise<void> {
-    await this.#deps.session.publish({ ...this.#deps.state(), direct: this.#direct });
+  /**
+   * Publishes the current state (keeping the fence flag); resolves once a
+   * publication that started after this call is stored, rejects if deposed
+   * or unreachable. Callers that arrive while one is in flight share the
+   * next one: a round's concurrent moves cost one store write per round trip.
+   */
+  flush(): Promise<void> {
+    if (this.#flushing === undefined) return (this.#flushing = this.#flushNow());
+    this.#flushNext ??= this.#flushing.catch(() => undefined).then(() => {
+      this.#flushNext = undefined;
+      return (this.#flushing = this.#flushNow());
+    });
+    return this.#flushNext;
+  }
+
+  #flushNow(): Promise<void> {
+    const done = this.#deps.session.publish({ ...this.#deps.state(), direct: this.#direct }).then(() => undefined);
+    void done.catch(() => undefined).finally(() => {
+      if (this.#flushing === done) this.#flushing = undefined;
+    });
+    return done;
   }
 
   async #acquire(): Promise<void> {
