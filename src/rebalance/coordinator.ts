@@ -113,10 +113,12 @@ export class Coordinator {
   /** Bumped whenever a ring is published (members or overrides replaced): part of what the next leader needs. */
   #ringVersion = 0;
   /** False from taking over leadership until the first round after it completed: no client write is carried out meanwhile. */
-  #takenOver = true;
+  #takenOver: boolean;
 
   constructor(deps: CoordinatorDeps, rebalance: RebalanceSettings & { readonly enabled: boolean }) {
     this.#deps = deps;
+    // Several replicas: nothing is carried out until this replica leads and has taken over.
+    this.#takenOver = deps.fence === undefined;
     this.#rebalancer = rebalance.enabled
       ? new Rebalancer(
           {
@@ -462,7 +464,9 @@ export class Coordinator {
       return;
     }
     if (dead.length > 0 || stranded.length > 0) {
-      for (const m of dead) this.#ledger.lose(m, this.#ring);
+      // A member a reload removed is forgotten (setTargets), not lost: its copies are out of reach for good.
+      const configured = new Set(this.#deps.membership.statuses().map((st) => st.target));
+      for (const m of dead) if (configured.has(m)) this.#ledger.lose(m, this.#ring);
       for (const [id, holder] of stranded) this.#ledger.loseGroup(id, holder);
       const overrides = new Map([...this.#overrides].filter(([, holder]) => readable.has(holder)));
       this.#publish(buildRing(this.#ring.members.filter((m) => !dead.includes(m))), overrides);

@@ -257,7 +257,7 @@ export class ReplicaSession {
     try {
       const sent = this.#deps.clock.now();
       const leader = await this.#deps.backend.campaign(this.#deps.self);
-      this.#campaigned(leader, sent);
+      const won = this.#campaigned(leader, sent);
       const view = await this.#deps.backend.read();
       this.#contactAt = this.#deps.clock.now();
       this.#lastError = null;
@@ -266,6 +266,8 @@ export class ReplicaSession {
         this.#ring = view.ring;
         this.#deps.metrics.ringRevision.set(view.ring.revision);
       }
+      // A term just won is taken up only now: the takeover starts from the newest ring, read after winning.
+      if (won !== undefined && view.leader?.id === this.#deps.self.id && view.leader.term === won && !this.#stopped) this.#lead(won, sent);
       if (this.#term === undefined) await this.#adoptLatest();
     } catch (err) {
       this.#storeFailed(err);
@@ -298,22 +300,26 @@ export class ReplicaSession {
     }
   }
 
-  #campaigned(leader: LeaderRecord | undefined, sent: number): void {
+  /** Renews the leadership held, or returns the term just won (taken up by #lead once the ring is read). */
+  #campaigned(leader: LeaderRecord | undefined, sent: number): number | undefined {
     const mine = leader !== undefined && leader.id === this.#deps.self.id;
     if (mine && this.#term === leader.term) {
       this.#campaignAt = sent;
-      return;
+      return undefined;
     }
     if (this.#term !== undefined) this.#stepDown(mine ? `leadership was lost and won again under term ${leader.term}` : `${leader?.id ?? 'nobody'} leads now`);
-    if (!mine || this.#stopped) return;
-    // A new term: valid from this campaign, as long as the session's heartbeats keep coming.
-    this.#term = leader.term;
+    return mine ? leader.term : undefined;
+  }
+
+  #lead(term: number, sent: number): void {
+    // A new term: valid from the campaign that won it, as long as the session's heartbeats keep coming.
+    this.#term = term;
     this.#campaignAt = sent;
     this.#deps.metrics.leader.set(1);
-    this.#deps.metrics.term.set(leader.term);
+    this.#deps.metrics.term.set(term);
     this.#deps.metrics.leadershipChanges.inc();
-    this.#deps.logger.info({ replica: this.#deps.self.id, term: leader.term, ring_revision: this.#ring?.revision ?? 0 }, 'became leader');
-    this.#deps.onLead(leader.term, this.#ring);
+    this.#deps.logger.info({ replica: this.#deps.self.id, term, ring_revision: this.#ring?.revision ?? 0 }, 'became leader');
+    this.#deps.onLead(term, this.#ring);
   }
 
   #observe(leader: LeaderRecord | undefined, replicas: readonly ReplicaRecord[]): void {
