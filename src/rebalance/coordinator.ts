@@ -210,6 +210,8 @@ export class Coordinator {
   beforePost(id: string, key: GroupingKey, target: string): 'stale' | 'older' | undefined {
     // Without the rebalancer nothing reconciles copies: pushes go where the ring says, as they are.
     if (!this.#rebalancer) return undefined;
+    // Several replicas: only the leader's ledger, under the fence, knows the copies (a settled fleet has no marks).
+    if (this.#deps.fence !== undefined && !this.#deps.fence.held()) return undefined;
     const blocker = this.#ledger.beforePost(id, key, target);
     if (blocker === 'older') this.#rebalancer?.request('reconcile');
     return blocker;
@@ -305,6 +307,8 @@ export class Coordinator {
   /** This replica stopped leading: its writes in doubt can no longer be completed safely (see writeInDoubt). */
   stepDown(): void {
     this.#forgetInDoubt();
+    // What it knew as leader is the next leader's to know (published); kept, it would mislead this follower's pushes.
+    this.#ledger.clear();
   }
 
   takeOver(published: PublishedState | undefined): void {
