@@ -276,6 +276,11 @@ function checkReplicas(r: ReplicatedSystem): Violation[] {
   if (deposed !== undefined) return [{ invariant: 'I1', check: 'deposed-leader-wrote', message: deposed }];
   const store = r.store;
   if (store === undefined) return [];
+  // One leader per revision: every accepted publication has a revision above all before it.
+  for (let i = 1; i < store.accepted.length; i++) {
+    const [a, b] = [store.accepted[i - 1]!, store.accepted[i]!];
+    if (b.revision <= a.revision) return [{ invariant: 'I1', check: 'deposed-leader-wrote', message: `revision ${b.revision} published by ${b.leader} (term ${b.term}) after revision ${a.revision} by ${a.leader} (term ${a.term})` }];
+  }
   const live = new Set(store.read().replicas.map((x) => x.id));
   for (const [i, l] of r.replicas.entries()) {
     if (l.node?.fence.held() !== true) continue;
