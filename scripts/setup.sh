@@ -25,6 +25,8 @@ if [ "$purpose" = test ]; then
   command -v openssl >/dev/null 2>&1 || need+=(openssl)
   # The DNS membership source is tested against a real dnsmasq on loopback.
   command -v dnsmasq >/dev/null 2>&1 || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
+  # Several replicas coordinate through a real etcd in the tests (the package's own service is not used).
+  [ -x /usr/bin/etcd ] || need+=(etcd-server)
 fi
 if [ "$purpose" = bench ]; then
   command -v nginx >/dev/null 2>&1 || need+=(nginx-light)

@@ -148,7 +148,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const id = r.id ?? `${hostname()}:${port}`;
     try {
       replica = new ReplicaNode({
-        backend: createBackend(r.backend, r.leaseTtlMs, id),
+        backend: createBackend(r.backend, r.leaseTtlMs),
         self: { id, url: r.advertiseUrl ?? `${web.scheme}://${host !== undefined && host !== '' && host !== '0.0.0.0' && host !== '::' ? host : hostname()}:${port}${flags.routePrefix}` },
         clock: systemClock,
         logger: logger.child({ component: 'replicas' }),

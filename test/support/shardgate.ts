@@ -43,6 +43,8 @@ export interface StartShardgateOptions {
   readonly args?: readonly string[];
   /** Wait for /-/ready (at least one healthy shard) instead of /-/healthy. */
   readonly waitReady?: boolean;
+  /** Listen on this port (a free one by default): for configs that must name it, like replicas.advertise_url. */
+  readonly port?: number;
 }
 
 export async function startShardgate(opts: StartShardgateOptions = {}): Promise<Shardgate> {
@@ -54,7 +56,7 @@ export async function startShardgate(opts: StartShardgateOptions = {}): Promise<
     await writeFile(join(dir, 'web.yml'), opts.webConfig);
     webArgs.push(`--web.config.file=${join(dir, 'web.yml')}`);
   }
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const child: ChildProcess = spawn(
     process.execPath,
     [MAIN, ...(opts.args ?? []), ...webArgs, `--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=debug'],
