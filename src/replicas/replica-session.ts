@@ -362,7 +362,11 @@ export class ReplicaSession {
     this.#term = undefined;
     this.#deps.metrics.leader.set(0);
     this.#deps.metrics.leadershipChanges.inc();
-    this.#deps.logger.warn({ replica: this.#deps.self.id, term, reason }, 'stopped leading');
+    // When it stopped acting as leader: the earlier of now and the end of its leadership on its own clock
+    // (a replica paused past it notices only when it runs again).
+    const now = this.#deps.clock.now();
+    const until = new Date(Date.now() - Math.max(0, now - Math.min(now, this.#leaderValidUntil()))).toISOString();
+    this.#deps.logger.warn({ replica: this.#deps.self.id, term, reason, leader_until: until }, 'stopped leading');
     this.#deps.onStepDown(reason);
   }
 

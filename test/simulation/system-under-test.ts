@@ -359,7 +359,7 @@ function refusalsReported(client: ShardClient, onRefused: (target: string, path:
 
 /** The rebalancer measures durations with performance.now() (wall clock): keep them out of the trace. */
 function withoutWallClock(line: string): string {
-  return line.trimEnd().replace(/"duration_seconds":[0-9.e-]+,?/g, '');
+  return line.trimEnd().replace(/"duration_seconds":[0-9.e-]+,?/g, '').replace(/,?"leader_until":"[^"]*"/g, '');
 }
 
 function outcomeOf(err: unknown): PushOutcome {
