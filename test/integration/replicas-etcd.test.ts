@@ -6,7 +6,8 @@
  *   1. a drain starts and the leader is SIGKILLed at once (restarted later);
  *   2. a follower is SIGSTOPped for longer than the lease TTL, then resumed;
  *   3. a fifth pushgateway is added (config rewritten, SIGHUP to every replica);
- *   4. a pushgateway is SIGKILLed and restarted from its persistence file;
+ *   4. a pushgateway is SIGKILLed and restarted from its persistence file,
+ *      and another stops answering for a few health checks, twice;
  *   5. a replica is cut off from etcd (a relay in front of etcd drops its
  *      connections) for longer than the TTL, then healed.
  * Then: every group is on exactly one shard with its last acknowledged
@@ -196,6 +197,15 @@ test(`three replicas through etcd keep every group once, with its last acknowled
   await new Promise((resolve) => setTimeout(resolve, 2000));
   await victim.restart();
   await progress(100, 'after a shard restarted');
+
+  // 4b. A shard that stops answering for a few health checks, twice: the replicas' own health views
+  // disagree for a while (uncoordinated replicas route its groups apart).
+  for (const pause of [2500, 4000]) {
+    process.kill(shards[0]!.pid, 'SIGSTOP');
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    process.kill(shards[0]!.pid, 'SIGCONT');
+    await progress(50, 'after a shard stalled');
+  }
 
   // 5. A replica cut off from etcd for longer than the lease.
   const cutOff = replicas[2]!;
