@@ -241,6 +241,14 @@ test(`three replicas through etcd keep every group once, with its last acknowled
     { timeoutMs: 60_000, intervalMs: 500, what: `every group once with its last acknowledged value (${sent} pushes sent)` },
   ).catch(() => assert.fail(`not settled: ${last}`));
 
+  // The drain begun just before the leader died went on: the shard holds none of the groups, and no replica lists it.
+  const left = [...(await placement(shards))].filter(([, copies]) => copies.some((c) => c.shard === drained)).map(([id]) => id);
+  assert.deepEqual(left, [], `the drain of ${drained} did not survive the leader's death: it still holds ${left.join(', ')}`);
+  for (const r of replicas) {
+    const sd = (await (await fetch(`${r.sg.url}/api/v1/sd`)).json()) as Array<{ targets: string[] }>;
+    assert.ok(!sd.some((g) => g.targets.includes(drained)), `${r.id} still lists the drained ${drained}`);
+  }
+
   // Prometheus: the final values scraped, and no counter ever went backwards.
   await waitFor(
     async () => {
