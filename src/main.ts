@@ -25,6 +25,7 @@ import { SdFileWriter } from './discovery/sd-file-writer.js';
 import { findPushgatewayBinary } from './local/pushgateway-binary.js';
 import { errorMessage } from './upstream/upstream-error.js';
 import { LocalFleet } from './local/local-fleet.js';
+import { LocalReplicas } from './local/local-replicas.js';
 import { GroupLocks } from './rebalance/group-locks.js';
 import { Coordinator } from './rebalance/coordinator.js';
 import { SourcedTargets } from './membership/sourced-targets.js';
@@ -92,9 +93,11 @@ async function main(argv: readonly string[]): Promise<number> {
   metrics.configReloadSuccess.set(1);
   metrics.configReloadTime.set(Date.now() / 1000);
 
+  const { host, port } = splitListenAddress(flags.listenAddress ?? config.listenAddress ?? ':9292');
   // Fixed at start-up. `shardgate local` defaults to the check at the gateway, its pushgateways to none.
   const consistencyCheck = config.push.consistencyCheck ?? (flags.command === 'local' ? 'gateway' : 'shard');
   let fleet: LocalFleet | undefined;
+  let localReplicas: LocalReplicas | undefined;
   let targets = config.targets;
   if (flags.command === 'local') {
     let binary: string;
@@ -112,6 +115,27 @@ async function main(argv: readonly string[]): Promise<number> {
       logger.error({ err: errorMessage(err) }, 'local fleet failed to start');
       await fleet.stop();
       return 1;
+    }
+    if (flags.replicas > 1) {
+      // This process is replica 1; the others start once it listens (startChildren below).
+      localReplicas = new LocalReplicas({
+        count: flags.replicas,
+        dataDir: flags.dataDir,
+        host: host ?? '',
+        port,
+        routePrefix: flags.routePrefix,
+        consistencyCheck,
+        childFlags: childFlags(flags),
+        logger: logger.child({ component: 'replicas' }),
+      });
+      try {
+        config = { ...config, replicas: await localReplicas.startEtcd() };
+      } catch (err) {
+        logger.error({ err: errorMessage(err) }, 'cannot start the local replicas');
+        await localReplicas.stop();
+        await fleet.stop();
+        return 1;
+      }
     }
   } else if (config.membership.source.kind === 'static' && targets.length === 0) {
     logger.error({ file: flags.configFile }, 'no pushgateway targets configured: set `targets` (or dynamic-sharding\'s `pushgateway.servers`) in the config file, or run `shardgate local`');
@@ -141,7 +165,6 @@ async function main(argv: readonly string[]): Promise<number> {
   });
 
   // Several replicas (replicas/, docs/replicas.md): one session in the coordination store; the leader decides and rebalances.
-  const { host, port } = splitListenAddress(flags.listenAddress ?? config.listenAddress ?? ':9292');
   let replica: ReplicaNode | undefined;
   if (config.replicas !== undefined) {
     const r = config.replicas;
@@ -393,6 +416,12 @@ async function main(argv: readonly string[]): Promise<number> {
     await fleet?.stop();
     return 1;
   }
+  try {
+    await localReplicas?.startChildren(targets);
+  } catch (err) {
+    logger.error({ err: errorMessage(err) }, 'the local replicas failed to start');
+    void shutdown('local replicas failed');
+  }
   const address = server.address();
   logger.info(
     { version: VERSION, address: typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address), mode, source: sourced.kind, shards: membership.statuses().length, healthy: routing().ring.members.length },
@@ -421,6 +450,7 @@ async function main(argv: readonly string[]): Promise<number> {
     clearInterval(idle);
     clearTimeout(force);
     await Promise.all([...allPools.map((pools) => pools.close()), registrationStopped, replicaStopped, forward?.close()]);
+    await localReplicas?.stop();
     await fleet?.stop();
     logger.info('shardgate stopped');
     resolveExit(0);
@@ -455,4 +485,15 @@ function withoutClientPushTimes(coordinator: Coordinator): BulkDeps['observer'] 
     inDoubt: (id) => coordinator.inDoubt(id),
     lastClientPush: () => undefined,
   };
+}
+
+/** The flags `shardgate local --replicas` passes on to the other replicas. */
+function childFlags(flags: Flags): string[] {
+  const out = [`--log.level=${flags.logLevel}`, `--log.format=${flags.logFormat}`];
+  if (flags.enableAdminApi) out.push('--web.enable-admin-api');
+  if (flags.enableLifecycle) out.push('--web.enable-lifecycle');
+  if (flags.routePrefix !== '') out.push(`--web.route-prefix=${flags.routePrefix}`);
+  if (flags.webConfigFile !== undefined) out.push(`--web.config.file=${flags.webConfigFile}`);
+  if (flags.mode !== undefined) out.push(`--mode=${flags.mode}`);
+  return out;
 }

@@ -27,6 +27,8 @@ export interface Flags {
   readonly mode: 'proxy' | 'redirect' | undefined;
   // local fleet
   readonly shards: number;
+  /** local: shardgate replicas to run (the first is this process), sharing one ring through an embedded etcd. */
+  readonly replicas: number;
   readonly dataDir: string;
   readonly pushgatewayBinary: string | undefined;
   readonly pushgatewayArgs: readonly string[];
@@ -60,6 +62,9 @@ local only:
   --data.dir=DIR               persistence files go here (default ./data)
   --pushgateway.binary=PATH    pushgateway executable (default: prometheus-pushgateway or pushgateway in PATH)
   --pushgateway.arg=ARG        extra argument for every pushgateway (repeatable)
+  --replicas=N                 shardgate replicas (default 1); above 1, they share one ring
+                               through an embedded etcd (needs etcd installed), on the ports
+                               after --web.listen-address's
 `;
 
 export function parseFlags(argv: readonly string[]): Flags {
@@ -82,6 +87,7 @@ export function parseFlags(argv: readonly string[]): Flags {
         'log.level': { type: 'string', default: 'info' },
         'log.format': { type: 'string', default: 'logfmt' },
         shards: { type: 'string', default: '4' },
+        replicas: { type: 'string', default: '1' },
         'data.dir': { type: 'string', default: './data' },
         'pushgateway.binary': { type: 'string' },
         'pushgateway.arg': { type: 'string', multiple: true, default: [] },
@@ -101,6 +107,9 @@ export function parseFlags(argv: readonly string[]): Flags {
   const mode = values.mode === undefined ? undefined : oneOf('mode', values.mode, ['proxy', 'redirect'] as const);
   const shards = Number(values.shards);
   if (!Number.isInteger(shards) || shards < 1 || shards > 256) throw new FlagError(`--shards: must be a whole number from 1 to 256, got ${JSON.stringify(values.shards)}`);
+  const replicas = Number(values.replicas);
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 9) throw new FlagError(`--replicas: must be a whole number from 1 to 9, got ${JSON.stringify(values.replicas)}`);
+  if (replicas > 1 && positionals[0] !== 'local') throw new FlagError('--replicas: only with `shardgate local` (elsewhere, configure `replicas:` in the config file)');
   const listen = values['web.listen-address'];
   if (listen !== undefined && !/^(\[[0-9a-fA-F:.]*\]|[A-Za-z0-9_.-]*):\d{1,5}$/.test(listen)) {
     throw new FlagError(`--web.listen-address: must be [host]:port, got ${JSON.stringify(listen)}`);
@@ -128,6 +137,7 @@ export function parseFlags(argv: readonly string[]): Flags {
     sdFile: values['sd.file'],
     mode,
     shards,
+    replicas,
     dataDir: values['data.dir'] ?? './data',
     pushgatewayBinary: values['pushgateway.binary'],
     pushgatewayArgs: Object.freeze([...(values['pushgateway.arg'] ?? [])]),

@@ -67,7 +67,7 @@ export class WriteFence {
     if (!this.#deps.directAllowed || !this.held()) return;
     this.#heldTerm = undefined;
     this.#direct = true;
-    this.#deps.logger.warn({ term: this.#deps.session.term }, 'fleet settled: replicas write to the shards directly');
+    this.#deps.logger.info({ term: this.#deps.session.term }, 'fleet settled: replicas write to the shards directly');
     this.changed();
   }
 
@@ -129,6 +129,6 @@ export class WriteFence {
     await session.awaitAcks(ring.revision);
     if (session.term !== term || !session.leading()) return this.#acquire();
     this.#heldTerm = term;
-    logger.warn({ term, ring_revision: ring.revision, replicas: session.replicas.length }, 'write fence held: every replica sends its writes through the leader');
+    logger.info({ term, ring_revision: ring.revision, replicas: session.replicas.length }, 'write fence held: every replica sends its writes through the leader');
   }
 }

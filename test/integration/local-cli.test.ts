@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startShardgate } from '../support/shardgate.js';
 import { waitFor } from '../support/wait-for.js';
+import { freePort, isPortFree } from '../../src/local/free-port.js';
 
 /** PIDs of processes whose command line mentions `needle` (Linux /proc). */
 async function pidsMentioning(needle: string): Promise<number[]> {
@@ -78,4 +79,32 @@ test('shardgate local without a pushgateway binary says what to install', async 
     startShardgate({ args: ['local', '--shards=1', '--pushgateway.binary=/nonexistent/pushgateway'] }),
     /apt-get install prometheus-pushgateway/,
   );
+});
+
+test('shardgate local --replicas 3: an embedded etcd, one leader, pushes through any replica, everything gone on exit', { timeout: 120_000 }, async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'shardgate-local-replicas-'));
+  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  // Three consecutive free ports: the replicas take the two after the first.
+  let port = 0;
+  for (let attempt = 0; attempt < 20 && port === 0; attempt++) {
+    const p = await freePort();
+    if (p < 65_000 && (await isPortFree(p + 1)) && (await isPortFree(p + 2))) port = p;
+  }
+  assert.notEqual(port, 0, 'three consecutive free ports');
+  const sg = await startShardgate({ args: ['local', '--shards=2', '--replicas=3', `--data.dir=${dataDir}`], port, waitReady: true });
+  t.after(() => sg.stop());
+  const urls = [0, 1, 2].map((i) => `http://127.0.0.1:${port + i}`);
+  const roles = async (): Promise<string[]> =>
+    Promise.all(urls.map(async (u) => ((await (await fetch(`${u}/api/v1/status`).catch(() => undefined))?.json().catch(() => undefined)) as { data?: { replicas?: { role: string } } } | undefined)?.data?.replicas?.role ?? 'none'));
+  await waitFor(async () => (await roles()).filter((r) => r === 'leader').length === 1 && !(await roles()).includes('none'), { timeoutMs: 60_000, what: 'one leader among three replicas' });
+  for (const [i, u] of urls.entries()) {
+    const res = await fetch(`${u}/metrics/job/replicas/instance/r${i}`, { method: 'PUT', body: `r ${i}\n` });
+    assert.equal(res.status, 200, `a push through replica ${i + 1}`);
+  }
+  const merged = (await (await fetch(`${urls[2]!}/api/v1/metrics`)).json()) as { data: Array<{ labels: Record<string, string> }> };
+  assert.deepEqual(merged.data.filter((g) => g.labels['job'] === 'replicas').map((g) => g.labels['instance']).sort(), ['r0', 'r1', 'r2']);
+  sg.signal('SIGTERM');
+  assert.equal(await sg.exited, 0);
+  for (const u of urls.slice(1)) assert.equal(await fetch(`${u}/-/healthy`).then(() => 'up', () => 'gone'), 'gone', `${u} stopped with replica 1`);
+  assert.deepEqual(await pidsMentioning(dataDir), [], 'no pushgateway outlives shardgate');
 });
