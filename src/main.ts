@@ -37,6 +37,11 @@ import { RegistrationControl } from './consul/consul-registration.js';
 import { followsRegistration } from './config/consul-kubernetes-config.js';
 import { WebServer } from './web/web-server.js';
 import { ShardgateError } from './http/errors.js';
+import { join } from 'node:path';
+import { exchange } from './upstream/exchange.js';
+import { type GroupingKey } from './groupingkey/grouping-key.js';
+import { StandbyWriter } from './replication/standby-writer.js';
+import { StandbyRestore } from './replication/standby-restore.js';
 import { ExpirySweeper } from './expiry/expiry-sweeper.js';
 import { describeListing, deleteSelected, listSelected, type BulkDeps } from './expiry/bulk-delete.js';
 
@@ -86,7 +91,10 @@ async function main(argv: readonly string[]): Promise<number> {
   // Fixed at start-up. `shardgate local` defaults to the check at the gateway, its pushgateways to none.
   const consistencyCheck = config.push.consistencyCheck ?? (flags.command === 'local' ? 'gateway' : 'shard');
   let fleet: LocalFleet | undefined;
+  let standbyFleet: LocalFleet | undefined;
   let targets = config.targets;
+  // Replication (src/replication/): off unless the config turns it on or `local --standby` starts standbys.
+  let standbyTargets = config.replication?.standbyTargets;
   if (flags.command === 'local') {
     let binary: string;
     try {
@@ -97,11 +105,14 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     if (config.targets.length > 0) logger.warn({ targets: config.targets.join(',') }, 'local mode routes to its own fleet; the targets in the config file are ignored');
     fleet = new LocalFleet({ shards: flags.shards, dataDir: flags.dataDir, binary, extraArgs: localPushgatewayArgs(flags.pushgatewayArgs, consistencyCheck), logger: logger.child({ component: 'fleet' }) });
+    // `--standby`: a second fleet of the same size, in its own data dir, never a member (so never in discovery).
+    if (flags.standby) standbyFleet = new LocalFleet({ shards: flags.shards, dataDir: join(flags.dataDir, 'standby'), binary, extraArgs: localPushgatewayArgs(flags.pushgatewayArgs, consistencyCheck), logger: logger.child({ component: 'standby-fleet' }) });
     try {
       targets = await fleet.start();
+      if (standbyFleet !== undefined) standbyTargets = await standbyFleet.start();
     } catch (err) {
       logger.error({ err: errorMessage(err) }, 'local fleet failed to start');
-      await fleet.stop();
+      await Promise.all([fleet.stop(), standbyFleet?.stop()]);
       return 1;
     }
   } else if (config.membership.source.kind === 'static' && targets.length === 0) {
@@ -150,6 +161,7 @@ async function main(argv: readonly string[]): Promise<number> {
       onDiscoveryChange: publishDiscovery,
       completeInDoubt: () => router.completeInDoubt(),
       sourceLabels: (t) => sourced.labelsOf(t),
+      onMemberLost: (member, ringBefore) => void restore?.restore(member, ringBefore),
     },
     config.rebalance,
   );
@@ -189,6 +201,38 @@ async function main(argv: readonly string[]): Promise<number> {
     deleteOn: (target, path) => client.delete(target, path, config.upstream.responseTimeoutMs),
     inDoubt: (err) => err instanceof ShardgateError && err.inDoubt,
   });
+  // Gateway mode's index (set below); declared here because the restore's hook reads it.
+  let indexSync: IndexSync | undefined;
+  // Replication: the standby write on the push path, the restore when a member dies (src/replication/).
+  let standby: StandbyWriter | undefined;
+  let restore: StandbyRestore | undefined;
+  if (standbyTargets !== undefined) {
+    const standbys = standbyTargets;
+    if (standbys.length === 0) logger.warn('replication is on but no standby_targets are configured: every push gets 503');
+    // Own pools: the membership's retain() would close pools of targets that are not members.
+    const standbyPools = new UpstreamPools(config.upstream);
+    allPools.push(standbyPools);
+    const writer = new StandbyWriter({
+      standbys: () => standbys,
+      send: (target, method, path, body, headers) => exchange(standbyPools.get(target), { method, path, headers, body }),
+      metrics,
+    });
+    standby = writer;
+    restore = new StandbyRestore({
+      standbys: () => standbys,
+      client: new PushgatewayClient(standbyPools),
+      locks,
+      routing: () => coordinator.routing(),
+      observer: coordinator,
+      writer,
+      metrics,
+      logger: logger.child({ component: 'replication' }),
+      timeoutMs: Math.max(config.upstream.responseTimeoutMs, 30_000),
+      // Gateway mode: the restored groups are on shards the index has not read since.
+      onRestored: () => void indexSync?.resync(),
+    });
+    logger.info({ standbys: standbys.join(',') || '(none)' }, 'replication on');
+  }
   // dynamic-sharding's consul_server: register the targets before a Consul source reads them back.
   const registration = new RegistrationControl(logger.child({ component: 'consul' }));
   if (fleet === undefined) await registration.apply(config);
@@ -201,6 +245,8 @@ async function main(argv: readonly string[]): Promise<number> {
     observer: coordinator,
     timeoutMs: Math.max(config.upstream.responseTimeoutMs, 30_000),
     shards: () => membership.statuses().filter((s) => s.health === 'up').map((s) => s.target),
+    // A deleted group must not come back from its standby.
+    ...(standby === undefined ? {} : { deleteStandby: (key: GroupingKey, path: string) => standby.mirror('DELETE', key, path, null, {}) }),
   };
   const expiry = new ExpirySweeper({
     ...groupDeletes,
@@ -219,7 +265,6 @@ async function main(argv: readonly string[]): Promise<number> {
   if (routing().ring.members.length === 0) logger.warn({ targets: membership.statuses().map((s) => s.target).join(',') }, 'no pushgateway is healthy yet: pushes get 503 until one is');
 
   // Gateway mode: one index of the whole fleet's store, checked on every push (index/, proxy/gateway-check.ts).
-  let indexSync: IndexSync | undefined;
   if (consistencyCheck === 'gateway') {
     const sync = new IndexSync({
       shards: () => membership.statuses().flatMap((s) => (s.health === 'up' ? [s.target] : [])),
@@ -246,6 +291,7 @@ async function main(argv: readonly string[]): Promise<number> {
     maxBodyBytes: () => config.limits.maxBodyBytes,
     onUnreachable: (t) => void membership.checkNow(t),
     ...(indexSync === undefined ? {} : { gateway: new GatewayCheck(indexSync) }),
+    ...(standby === undefined ? {} : { standby }),
   });
 
   const connectionLimits = new ConnectionLimits(config.limits, metrics);
@@ -329,7 +375,7 @@ async function main(argv: readonly string[]): Promise<number> {
     await registration.stop();
     sourced.stop();
     membership.stop();
-    await fleet?.stop();
+    await Promise.all([fleet?.stop(), standbyFleet?.stop()]);
     return 1;
   }
   const address = server.address();
@@ -358,7 +404,7 @@ async function main(argv: readonly string[]): Promise<number> {
     clearInterval(idle);
     clearTimeout(force);
     await Promise.all([...allPools.map((pools) => pools.close()), registrationStopped]);
-    await fleet?.stop();
+    await Promise.all([fleet?.stop(), standbyFleet?.stop()]);
     logger.info('shardgate stopped');
     resolveExit(0);
   }

@@ -30,6 +30,8 @@ export interface Flags {
   readonly dataDir: string;
   readonly pushgatewayBinary: string | undefined;
   readonly pushgatewayArgs: readonly string[];
+  /** `local --standby`: one standby pushgateway per shard, and replication on. */
+  readonly standby: boolean;
   readonly help: boolean;
   readonly version: boolean;
 }
@@ -60,6 +62,7 @@ local only:
   --data.dir=DIR               persistence files go here (default ./data)
   --pushgateway.binary=PATH    pushgateway executable (default: prometheus-pushgateway or pushgateway in PATH)
   --pushgateway.arg=ARG        extra argument for every pushgateway (repeatable)
+  --standby                    also start one standby pushgateway per shard (never scraped) and turn replication on
 `;
 
 export function parseFlags(argv: readonly string[]): Flags {
@@ -85,6 +88,7 @@ export function parseFlags(argv: readonly string[]): Flags {
         'data.dir': { type: 'string', default: './data' },
         'pushgateway.binary': { type: 'string' },
         'pushgateway.arg': { type: 'string', multiple: true, default: [] },
+        standby: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
       },
@@ -131,6 +135,7 @@ export function parseFlags(argv: readonly string[]): Flags {
     dataDir: values['data.dir'] ?? './data',
     pushgatewayBinary: values['pushgateway.binary'],
     pushgatewayArgs: Object.freeze([...(values['pushgateway.arg'] ?? [])]),
+    standby: values.standby ?? false,
     help: values.help ?? false,
     version: values.version ?? false,
   } satisfies Flags);

@@ -42,6 +42,12 @@ export interface Config {
   readonly push: { readonly consistencyCheck: ConsistencyCheck | undefined; readonly indexResyncIntervalMs: number };
   /** Group expiry (expiry/rules.ts); undefined when the file has no `expiry` block: nothing expires. */
   readonly expiry: ExpirySettings | undefined;
+  /**
+   * Replication (src/replication/): undefined when off (the default). The
+   * standby targets are pushgateways Prometheus does not scrape; never
+   * members, never in discovery.
+   */
+  readonly replication: { readonly standbyTargets: readonly string[] } | undefined;
   /** Human-readable remarks about the file (legacy keys, ignored blocks), logged at load. */
   readonly notices: readonly string[];
 }

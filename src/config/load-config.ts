@@ -77,6 +77,7 @@ function build(file: ConfigFile, source: string, baseDir: string): Config {
       (followsRegistration({ consulServer, membership }) ? ', and membership follows its passing instances' : ''));
   }
   const expiry = expirySettings(file.expiry, problems);
+  const replication = replicationSettings(file.replication, targets, problems);
   if (problems.length > 0) throw new ConfigError(`${source}: ${problems.join('; ')}`);
   return deepFreeze({
     listenAddress: file.listen_address ?? file.http_listen_addr,
@@ -89,9 +90,20 @@ function build(file: ConfigFile, source: string, baseDir: string): Config {
     membership,
     push,
     expiry,
+    replication,
     consulServer,
     notices,
   });
+}
+
+function replicationSettings(file: ConfigFile['replication'], targets: readonly string[], problems: string[]): Config['replication'] {
+  if (file === undefined || file.enabled !== true) return undefined;
+  const standbyTargets = file.standby_targets ?? [];
+  // `shardgate local --standby` adds its own; a remote fleet must list them.
+  const shared = standbyTargets.filter((t) => targets.includes(t));
+  if (shared.length > 0) problems.push(`replication.standby_targets: ${shared.join(', ')} also listed in targets (a standby must not be scraped)`);
+  if (new Set(standbyTargets).size !== standbyTargets.length) problems.push('replication.standby_targets: duplicate target(s)');
+  return { standbyTargets };
 }
 
 function expirySettings(file: ConfigFile['expiry'], problems: string[]): ExpirySettings | undefined {

@@ -48,6 +48,12 @@ export interface CoordinatorDeps {
   readonly sourceLabels?: (target: string) => Readonly<Record<string, string>>;
   /** Wall-clock ms (Date.now by default), for the time of a group's last client push (expiry). */
   readonly wallNow?: () => number;
+  /**
+   * Replication hook (src/replication/): `member` left the ring without its
+   * groups having been read (CopyLedger.lose); called once the routing
+   * sends them to their new owners. Must not block: it queues the restore.
+   */
+  readonly onMemberLost?: (member: string, ringBefore: Ring) => void;
 }
 
 export type { DrainState } from './drains.js';
@@ -103,8 +109,12 @@ export class Coordinator {
               routing: () => this.#routing,
               publish: (ring, overrides, read) => {
                 // A member that leaves without having been read leaves its groups behind, like a failed one.
-                for (const m of this.#ring.members) if (!ring.members.includes(m) && !read.has(m)) this.#ledger.lose(m, this.#ring);
+                const before = this.#ring;
+                const lost = before.members.filter((m) => !ring.members.includes(m) && !read.has(m));
+                for (const m of lost) this.#ledger.lose(m, before);
                 this.#publish(ring, new Map(overrides));
+                // Replication: after the publish, so a restore finds the groups' new owners in the routing.
+                for (const m of lost) deps.onMemberLost?.(m, before);
               },
               settle: (id) => this.#settle(id),
               wanted: () => this.#wanted(),
@@ -331,10 +341,13 @@ export class Coordinator {
     const dead = this.#ring.members.filter((m) => !wanted.includes(m) && !readable.has(m));
     const stranded = [...this.#overrides].filter(([, holder]) => !readable.has(holder));
     if (dead.length > 0 || stranded.length > 0) {
-      for (const m of dead) this.#ledger.lose(m, this.#ring);
+      const before = this.#ring;
+      for (const m of dead) this.#ledger.lose(m, before);
       for (const [id, holder] of stranded) this.#ledger.loseGroup(id, holder);
       const overrides = new Map([...this.#overrides].filter(([, holder]) => readable.has(holder)));
-      this.#publish(buildRing(this.#ring.members.filter((m) => !dead.includes(m))), overrides);
+      this.#publish(buildRing(before.members.filter((m) => !dead.includes(m))), overrides);
+      // Replication: the dead members' groups come back from the standbys onto the owners just published.
+      for (const m of dead) this.#deps.onMemberLost?.(m, before);
     }
     this.#rebalancer.request(trigger);
   }
