@@ -5,7 +5,8 @@
  * is SIGKILLed and its persistence file removed. With replication every
  * acknowledged group is back on a live shard with its last value, and no
  * deleted group comes back; without it (the control), the victim's groups
- * are gone.
+ * are gone. A real Prometheus scraping shardgate's http_sd (honor_labels,
+ * 1 s scrapes) sees every group, without a gap, once it has refreshed.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,7 @@ import { startPushgateways, type TestPushgateway } from '../support/pushgateway.
 import { startShardgate, type Shardgate } from '../support/shardgate.js';
 import { groupsOn, sampleValue } from '../support/pushgateway-api.js';
 import { waitFor } from '../support/wait-for.js';
+import { startPrometheus, type TestPrometheus } from '../support/prometheus.js';
 
 const GROUPS = 500;
 const DELETED = 10;
@@ -60,7 +62,16 @@ async function valuesOn(pgs: readonly TestPushgateway[]): Promise<Map<string, st
   return out;
 }
 
-async function scenario(replication: boolean): Promise<{ victimGroups: number[]; deleted: number[]; survivors: TestPushgateway[]; gw: Shardgate }> {
+/** count(repl_value) per second from `from` to `to` (unix seconds), as Prometheus evaluates it. */
+async function countsOver(prom: TestPrometheus, from: number, to: number): Promise<number[]> {
+  const q = encodeURIComponent('count(repl_value{job="repl"})');
+  const body = (await (await fetch(`${prom.url}/api/v1/query_range?query=${q}&start=${from}&end=${to}&step=1`)).json()) as { data: { result: Array<{ values: Array<[number, string]> }> } };
+  const values = body.data.result[0]?.values ?? [];
+  // A step with no series at all is missing from the answer: count it as 0.
+  return Array.from({ length: to - from + 1 }, (_, i) => Number(values.find(([t]) => t === from + i)?.[1] ?? 0));
+}
+
+async function scenario(replication: boolean): Promise<{ victimGroups: number[]; deleted: number[]; survivors: TestPushgateway[]; gw: Shardgate; prom: TestPrometheus | undefined }> {
   const shards = await startPushgateways(4);
   live.push(...shards);
   const standbys = replication ? await startPushgateways(4) : [];
@@ -74,6 +85,15 @@ async function scenario(replication: boolean): Promise<{ victimGroups: number[];
   });
   live.push(gw);
   await waitFor(async () => (await Promise.all(shards.map((p) => inRing(gw, p.target)))).every(Boolean), { what: 'all 4 in the ring' });
+  const prom = replication
+    ? await startPrometheus(`global: { scrape_interval: 1s, scrape_timeout: 900ms }
+scrape_configs:
+  - job_name: pushgateway
+    honor_labels: true
+    http_sd_configs: [{ url: "${gw.url}/api/v1/sd", refresh_interval: 1s }]
+`)
+    : undefined;
+  if (prom !== undefined) live.push(prom);
 
   await pushAll(gw, 1);
   await pushAll(gw, 2);
@@ -86,14 +106,19 @@ async function scenario(replication: boolean): Promise<{ victimGroups: number[];
   const deleted = victimGroups.slice(0, DELETED);
   for (const i of deleted) assert.equal((await fetch(`${gw.url}${pathOf(i)}`, { method: 'DELETE' })).status, 202);
 
+  if (prom !== undefined) {
+    const want = GROUPS - DELETED;
+    await waitFor(async () => Number((await prom.query('count(repl_value{job="repl"})'))[0]?.value[1] ?? 0) === want, { what: 'Prometheus to see every group', timeoutMs: 30_000 });
+  }
   process.kill(victim.pid, 'SIGKILL');
   await rm(victim.dataFile, { force: true });
   await waitFor(async () => !(await inRing(gw, victim.target)), { what: 'the dead shard to leave the ring' });
-  return { victimGroups, deleted, survivors: shards.slice(1), gw };
+  return { victimGroups, deleted, survivors: shards.slice(1), gw, prom };
 }
 
 test('replication on: every acknowledged group of a SIGKILLed shard is back on a live shard with its last value; deleted ones stay deleted', async () => {
-  const { victimGroups, deleted, survivors, gw } = await scenario(true);
+  const { victimGroups, deleted, survivors, gw, prom } = await scenario(true);
+  assert.ok(prom);
   const wanted = Array.from({ length: GROUPS }, (_, i) => i).filter((i) => !deleted.includes(i));
   await waitFor(
     async () => {
@@ -110,6 +135,15 @@ test('replication on: every acknowledged group of a SIGKILLed shard is back on a
   assert.equal(restored, victimGroups.length - deleted.length);
   assert.match(metrics, /shardgate_replication_standby_writes_total\{result="ok"\} [1-9]/);
   assert.match(gw.logs(), /restored a dead shard's groups from the standbys/);
+
+  // Prometheus: once its http_sd refresh dropped the dead shard, and two scrape intervals later,
+  // every group is there at every 1 s step (a gap longer than two intervals would show as a lower count).
+  const survivorTargets = survivors.map((p) => p.target).sort();
+  await waitFor(async () => JSON.stringify((await prom.activeTargets()).sort()) === JSON.stringify(survivorTargets), { what: 'Prometheus to drop the dead shard', timeoutMs: 30_000 });
+  const from = Math.ceil(Date.now() / 1000) + 2;
+  const to = from + 6;
+  await waitFor(async () => Number((await prom.query('max(timestamp(repl_value{job="repl"}))'))[0]?.value[1] ?? 0) >= to + 1, { what: 'Prometheus to scrape past the window', timeoutMs: 30_000 });
+  assert.deepEqual(await countsOver(prom, from, to), new Array<number>(to - from + 1).fill(GROUPS - DELETED));
 });
 
 test('control, replication off: the SIGKILLed shard\'s groups are lost', async () => {
