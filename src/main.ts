@@ -42,6 +42,7 @@ import { exchange } from './upstream/exchange.js';
 import { type GroupingKey } from './groupingkey/grouping-key.js';
 import { StandbyWriter } from './replication/standby-writer.js';
 import { StandbyRestore } from './replication/standby-restore.js';
+import { StandbyRepair } from './replication/standby-repair.js';
 import { ExpirySweeper } from './expiry/expiry-sweeper.js';
 import { describeListing, deleteSelected, listSelected, type BulkDeps } from './expiry/bulk-delete.js';
 
@@ -206,6 +207,7 @@ async function main(argv: readonly string[]): Promise<number> {
   // Replication: the standby write on the push path, the restore when a member dies (src/replication/).
   let standby: StandbyWriter | undefined;
   let restore: StandbyRestore | undefined;
+  let repair: StandbyRepair | undefined;
   if (standbyTargets !== undefined) {
     const standbys = standbyTargets;
     if (standbys.length === 0) logger.warn('replication is on but no standby_targets are configured: every push gets 503');
@@ -230,6 +232,21 @@ async function main(argv: readonly string[]): Promise<number> {
       timeoutMs: Math.max(config.upstream.responseTimeoutMs, 30_000),
       // Gateway mode: the restored groups are on shards the index has not read since.
       onRestored: () => void indexSync?.resync(),
+    });
+    // Each rebalance sweep interval: a group's first standby is made equal to its shard's copy (standby-repair.ts).
+    repair = new StandbyRepair({
+      standbys: () => standbys,
+      shards: () => membership.statuses().filter((st) => st.health === 'up').map((st) => st.target),
+      client: new PushgatewayClient(standbyPools),
+      locks,
+      routing: () => coordinator.routing(),
+      observer: coordinator,
+      writer,
+      clock: systemClock,
+      logger: logger.child({ component: 'replication' }),
+      metrics,
+      timeoutMs: Math.max(config.upstream.responseTimeoutMs, 30_000),
+      intervalMs: () => config.rebalance.sweepIntervalMs,
     });
     logger.info({ standbys: standbys.join(',') || '(none)' }, 'replication on');
   }
@@ -261,6 +278,7 @@ async function main(argv: readonly string[]): Promise<number> {
   await coordinator.idle();
   coordinator.startSweeping();
   expiry.start();
+  repair?.start();
   publishDiscovery();
   if (routing().ring.members.length === 0) logger.warn({ targets: membership.statuses().map((s) => s.target).join(',') }, 'no pushgateway is healthy yet: pushes get 503 until one is');
 
@@ -397,6 +415,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const registrationStopped = registration.stop();
     indexSync?.stop();
     expiry.stop();
+    repair?.stop();
     const closed = new Promise<void>((r) => server.close(() => r()));
     const idle = setInterval(() => server.closeIdleConnections(), 100);
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);

@@ -235,6 +235,11 @@ export class Metrics {
     labelNames: ['standby'] as const,
     registers: [this.registry],
   });
+  readonly standbyRepaired = new Counter({
+    name: 'shardgate_replication_standby_repairs_total',
+    help: 'Standby copies rewritten by the standby sweep because the group\'s first standby did not hold its shard\'s copy (missed writes while down, new standby target).',
+    registers: [this.registry],
+  });
   readonly groupsRestored = new Counter({
     name: 'shardgate_replication_groups_restored_total',
     help: 'Groups of a dead shard handled by a restore from the standbys, by result: restored, skipped (a client wrote it since the standbys were read), failed.',

@@ -16,6 +16,8 @@ import { startShardgate, type Shardgate } from '../support/shardgate.js';
 import { groupsOn, sampleValue } from '../support/pushgateway-api.js';
 import { waitFor } from '../support/wait-for.js';
 import { startPrometheus, type TestPrometheus } from '../support/prometheus.js';
+import { standbyOrder } from '../../src/replication/standby-order.js';
+import { shardKey, sortedKey } from '../../src/groupingkey/grouping-key.js';
 
 const GROUPS = 500;
 const DELETED = 10;
@@ -154,4 +156,37 @@ test('control, replication off: the SIGKILLed shard\'s groups are lost', async (
   const lost = victimGroups.filter((i) => !deleted.includes(i) && !values.has(`i${i}`));
   assert.equal(lost.length, victimGroups.length - deleted.length, 'every group of the dead shard is lost');
   assert.equal(values.size, GROUPS - victimGroups.length);
+});
+
+test('the standby sweep repairs a standby that came back empty: it holds again every group it is first for', async () => {
+  const shards = await startPushgateways(2);
+  const standbys = await startPushgateways(2);
+  live.push(...shards, ...standbys);
+  const list = (pgs: readonly TestPushgateway[]): string => `[${pgs.map((p) => `"${p.target}"`).join(', ')}]`;
+  const gw = await startShardgate({
+    config: `targets: ${list(shards)}\nhealth_check: { interval: 200ms, timeout: 500ms }\nrebalance: { sweep_interval: 1s }\nreplication: { enabled: true, standby_targets: ${list(standbys)} }\n`,
+    waitReady: true,
+  });
+  live.push(gw);
+  await waitFor(async () => (await Promise.all(shards.map((p) => inRing(gw, p.target)))).every(Boolean), { what: 'both in the ring' });
+  const [lost, kept] = standbys as [TestPushgateway, TestPushgateway];
+  // The standby loses its disk, and comes back empty.
+  process.kill(lost.pid, 'SIGKILL');
+  await rm(lost.dataFile, { force: true });
+  // Meanwhile every push still gets its standby copy (the fallback).
+  await pushAll(gw, 3);
+  await lost.restart();
+  const firstOnLost = Array.from({ length: GROUPS }, (_, i) => i).filter((i) => standbyOrder(shardKey(sortedKey({ job: 'repl', instance: `i${i}` })), standbys.map((s) => s.target))[0] === lost.target);
+  assert.ok(firstOnLost.length > 50);
+  await waitFor(
+    async () => {
+      const values = await valuesOn([lost]);
+      return firstOnLost.every((i) => values.get(`i${i}`) === '3');
+    },
+    { what: 'the sweep to copy the groups back to the standby', timeoutMs: 30_000 },
+  );
+  const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+  assert.match(metrics, /shardgate_replication_standby_writes_total\{result="fallback"\} [1-9]/);
+  assert.match(metrics, /shardgate_replication_standby_repairs_total [1-9]/);
+  assert.ok((await valuesOn([kept])).size > 0);
 });
