@@ -332,7 +332,11 @@ export class Coordinator {
   #membershipChanged(trigger: string): void {
     const wanted = this.#wanted();
     if (!this.#rebalancer) {
+      // Replication without the rebalancer: a member that left and cannot be read still has its groups restored.
+      const before = this.#ring;
+      const readable = new Set(this.#readable());
       this.#publish(buildRing(wanted), new Map());
+      for (const m of before.members) if (!wanted.includes(m) && !readable.has(m)) this.#deps.onMemberLost?.(m, before);
       return;
     }
     // A member that left and cannot be read leaves the routing now (its pushes would fail);
