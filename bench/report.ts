@@ -9,6 +9,7 @@ import { type ScaleOutResult } from './scale-out.js';
 import { type GatewayCostResult, type GatewaySummary } from './gateway-cost.js';
 import { type RingQualityResult } from './ring-quality.js';
 import { type RebalanceSettleResult } from './rebalance-settle.js';
+import { type ReplicationCostResult } from './replication-cost.js';
 import { type ProfileSummary } from './profile-summary.js';
 import { type TargetCheck, verdict } from './targets.js';
 import { SERIES_PER_GROUP } from './workload.js';
@@ -26,6 +27,7 @@ export interface BenchReport {
   readonly gatewayCost?: GatewayCostResult;
   readonly ringQuality?: RingQualityResult;
   readonly rebalanceSettle?: RebalanceSettleResult;
+  readonly replicationCost?: ReplicationCostResult;
   /** With --profile: CPU profiles of shardgate, by what was profiled. */
   readonly profiles?: readonly { readonly name: string; readonly file: string; readonly summary: ProfileSummary }[];
 }
@@ -66,6 +68,7 @@ export function renderMarkdown(r: BenchReport): string {
   if (r.gatewayCost) out.push(...gatewaySection(r.gatewayCost));
   if (r.ringQuality) out.push(...ringSection(r.ringQuality));
   out.push(...(r.rebalanceSettle ? settleSection(r.rebalanceSettle) : ['', '## 4. Rebalance settle time', '', 'Not run.']));
+  if (r.replicationCost) out.push(...replicationSection(r.replicationCost));
   for (const p of r.profiles ?? []) out.push(...profileSection(p.name, p.file, p.summary));
   return `${out.join('\n')}\n`;
 }
@@ -222,6 +225,24 @@ function settleSection(s: RebalanceSettleResult): string[] {
         fmtInt(Math.round(r.movesPerSecond)),
         r.twoCopy ? `${r.twoCopy.meanMs.toFixed(1)} / ${r.twoCopy.p99UpperMs} / ${r.twoCopy.maxUpperMs} ms` : 'n/a',
       ]),
+    ),
+  ];
+}
+
+function replicationSection(s: ReplicationCostResult): string[] {
+  const o = s.options;
+  return [
+    '',
+    '## 5. Cost of replication',
+    '',
+    `shardgate in front of 2 pushgateways, without and with \`replication\` (2 standby pushgateways); every pushgateway runs with \`--push.disable-consistency-check\`, \`push.consistency_check: off\`. ${fmtInt(o.groups)} groups pre-filled through each, then the suite 1 PUT from ${o.connections} connections, ${o.timing.warmupSeconds} s warm-up + ${o.timing.durationSeconds} s measured, ${o.rounds} interleaved round(s); figures are medians over rounds, ratios medians of per-round ratios (on / off).`,
+    '',
+    table(
+      ['', 'replication off', 'replication on', 'on / off'],
+      [
+        ['pushes/s', fmtInt(Math.round(s.rpsOff)), fmtInt(Math.round(s.rpsOn)), s.rpsRatio.toFixed(2)],
+        ['p99', `${fmtMs(s.p99OffMs)} ms`, `${fmtMs(s.p99OnMs)} ms`, s.p99Ratio.toFixed(2)],
+      ],
     ),
   ];
 }

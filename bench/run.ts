@@ -4,6 +4,8 @@
  *
  *   node dist/bench/run.js [--quick] [--only=scale-out,gateway-cost,ring-quality] [--profile] [--out=NAME]
  *
+ * Suites: scale-out, gateway-cost, ring-quality, rebalance-settle, replication-cost.
+ *
  * --quick    smaller and shorter (about 2 minutes), for development; writes quick.*
  * --only     run only these suites; writes partial.* unless --out is given
  * --profile  also record CPU profiles of shardgate (local --shards=max in
@@ -23,13 +25,14 @@ import { runScaleOut, type ScaleOutOptions } from './scale-out.js';
 import { runGatewayCost, type GatewayCostOptions } from './gateway-cost.js';
 import { runRingQuality, type RingQualityOptions } from './ring-quality.js';
 import { runRebalanceSettle, type RebalanceSettleOptions } from './rebalance-settle.js';
+import { runReplicationCost, type ReplicationCostOptions } from './replication-cost.js';
 import { summariseProfile, type ProfileSummary } from './profile-summary.js';
 import { machineInfo } from './machine.js';
 import { allChecks, writeReport, type BenchReport } from './report.js';
 import { verdict } from './targets.js';
 import { progress } from './progress.js';
 
-const SUITES = ['scale-out', 'gateway-cost', 'ring-quality', 'rebalance-settle'] as const;
+const SUITES = ['scale-out', 'gateway-cost', 'ring-quality', 'rebalance-settle', 'replication-cost'] as const;
 type Suite = (typeof SUITES)[number];
 const RESULTS_DIR = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 
@@ -38,6 +41,7 @@ interface Plan {
   readonly gatewayCost: Omit<GatewayCostOptions, 'dir' | 'profileDir'>;
   readonly ringQuality: RingQualityOptions;
   readonly rebalanceSettle: Omit<RebalanceSettleOptions, 'dir'>;
+  readonly replicationCost: Omit<ReplicationCostOptions, 'dir'>;
 }
 
 const FULL: Plan = {
@@ -45,6 +49,7 @@ const FULL: Plan = {
   gatewayCost: { groups: 1000, connections: 32, rounds: 3, timing: { warmupSeconds: 2, durationSeconds: 5 } },
   ringQuality: { keys: 1_000_000, shardCounts: [3, 10, 100], lookupKeys: 100_000, lookupPasses: 2 },
   rebalanceSettle: { cases: [{ groups: 1000, consistencyCheck: true }, { groups: 1000, consistencyCheck: false }, { groups: 10_000, consistencyCheck: false }] },
+  replicationCost: { groups: 1000, connections: 32, rounds: 3, timing: { warmupSeconds: 2, durationSeconds: 5 } },
 };
 
 const QUICK: Plan = {
@@ -52,6 +57,7 @@ const QUICK: Plan = {
   gatewayCost: { ...FULL.gatewayCost, rounds: 1, timing: { warmupSeconds: 1, durationSeconds: 3 } },
   ringQuality: { ...FULL.ringQuality, keys: 100_000, lookupKeys: 20_000, lookupPasses: 2 },
   rebalanceSettle: { cases: [{ groups: 1000, consistencyCheck: false }] },
+  replicationCost: { groups: 1000, connections: 32, rounds: 1, timing: { warmupSeconds: 1, durationSeconds: 3 } },
 };
 
 interface Args {
@@ -130,6 +136,7 @@ async function main(): Promise<number> {
       await keep('gateway-cost', 'shardgate proxy during suite 2 (peak and half load)', 'shardgate-proxy.cpuprofile');
     }
     if (suites.includes('ring-quality')) report = { ...report, ringQuality: await timed('ring-quality', () => runRingQuality(plan.ringQuality)) };
+    if (suites.includes('replication-cost')) report = { ...report, replicationCost: await timed('replication-cost', () => runReplicationCost(procs, { ...plan.replicationCost, dir: join(work, 'replication-cost') })) };
     if (suites.includes('rebalance-settle')) report = { ...report, rebalanceSettle: await timed('rebalance-settle', () => runRebalanceSettle(procs, { ...plan.rebalanceSettle, dir: join(work, 'rebalance-settle') })) };
   } finally {
     await procs.stopAll();

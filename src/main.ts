@@ -38,6 +38,12 @@ import { RegistrationControl } from './consul/consul-registration.js';
 import { followsRegistration } from './config/consul-kubernetes-config.js';
 import { WebServer } from './web/web-server.js';
 import { ShardgateError } from './http/errors.js';
+import { join } from 'node:path';
+import { exchange } from './upstream/exchange.js';
+import { type GroupingKey } from './groupingkey/grouping-key.js';
+import { StandbyWriter } from './replication/standby-writer.js';
+import { StandbyRestore } from './replication/standby-restore.js';
+import { StandbyRepair } from './replication/standby-repair.js';
 import { ExpirySweeper } from './expiry/expiry-sweeper.js';
 import { describeListing, deleteSelected, listSelected, type BulkDeps } from './expiry/bulk-delete.js';
 import { hostname } from 'node:os';
@@ -98,7 +104,10 @@ async function main(argv: readonly string[]): Promise<number> {
   const consistencyCheck = config.push.consistencyCheck ?? (flags.command === 'local' ? 'gateway' : 'shard');
   let fleet: LocalFleet | undefined;
   let localReplicas: LocalReplicas | undefined;
+  let standbyFleet: LocalFleet | undefined;
   let targets = config.targets;
+  // Replication (src/replication/): off unless the config turns it on or `local --standby` starts standbys.
+  let standbyTargets = config.replication?.standbyTargets;
   if (flags.command === 'local') {
     let binary: string;
     try {
@@ -109,11 +118,14 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     if (config.targets.length > 0) logger.warn({ targets: config.targets.join(',') }, 'local mode routes to its own fleet; the targets in the config file are ignored');
     fleet = new LocalFleet({ shards: flags.shards, dataDir: flags.dataDir, binary, extraArgs: localPushgatewayArgs(flags.pushgatewayArgs, consistencyCheck), logger: logger.child({ component: 'fleet' }) });
+    // `--standby`: a second fleet of the same size, in its own data dir, never a member (so never in discovery).
+    if (flags.standby) standbyFleet = new LocalFleet({ shards: flags.shards, dataDir: join(flags.dataDir, 'standby'), binary, extraArgs: localPushgatewayArgs(flags.pushgatewayArgs, consistencyCheck), logger: logger.child({ component: 'standby-fleet' }) });
     try {
       targets = await fleet.start();
+      if (standbyFleet !== undefined) standbyTargets = await standbyFleet.start();
     } catch (err) {
       logger.error({ err: errorMessage(err) }, 'local fleet failed to start');
-      await fleet.stop();
+      await Promise.all([fleet.stop(), standbyFleet?.stop()]);
       return 1;
     }
     if (flags.replicas > 1) {
@@ -225,6 +237,7 @@ async function main(argv: readonly string[]): Promise<number> {
       completeInDoubt: () => router.completeInDoubt(),
       sourceLabels: (t) => sourced.labelsOf(t),
       ...(replica === undefined ? {} : { fence: replica.fence }),
+      onMemberLost: (member, ringBefore) => void restore?.restore(member, ringBefore),
     },
     config.rebalance,
   );
@@ -265,6 +278,54 @@ async function main(argv: readonly string[]): Promise<number> {
     inDoubt: (err) => err instanceof ShardgateError && err.inDoubt,
     ...(replica === undefined ? {} : { localWrites: replica.writes, configured: (t: string) => membership.statuses().some((s) => s.target === t) }),
   });
+  // Gateway mode's index (set below); declared here because the restore's hook reads it.
+  let indexSync: IndexSync | undefined;
+  // Replication: the standby write on the push path, the restore when a member dies (src/replication/).
+  let standby: StandbyWriter | undefined;
+  let restore: StandbyRestore | undefined;
+  let repair: StandbyRepair | undefined;
+  if (standbyTargets !== undefined) {
+    const standbys = standbyTargets;
+    if (standbys.length === 0) logger.warn('replication is on but no standby_targets are configured: every push gets 503');
+    // Own pools: the membership's retain() would close pools of targets that are not members.
+    const standbyPools = new UpstreamPools(config.upstream);
+    allPools.push(standbyPools);
+    const writer = new StandbyWriter({
+      standbys: () => standbys,
+      send: (target, method, path, body, headers) => exchange(standbyPools.get(target), { method, path, headers, body }),
+      metrics,
+    });
+    standby = writer;
+    restore = new StandbyRestore({
+      standbys: () => standbys,
+      client: new PushgatewayClient(standbyPools),
+      locks,
+      routing: () => coordinator.routing(),
+      observer: coordinator,
+      writer,
+      metrics,
+      logger: logger.child({ component: 'replication' }),
+      timeoutMs: Math.max(config.upstream.responseTimeoutMs, 30_000),
+      // Gateway mode: the restored groups are on shards the index has not read since.
+      onRestored: () => void indexSync?.resync(),
+    });
+    // Each rebalance sweep interval: a group's first standby is made equal to its shard's copy (standby-repair.ts).
+    repair = new StandbyRepair({
+      standbys: () => standbys,
+      shards: () => membership.statuses().filter((st) => st.health === 'up').map((st) => st.target),
+      client: new PushgatewayClient(standbyPools),
+      locks,
+      routing: () => coordinator.routing(),
+      observer: coordinator,
+      writer,
+      clock: systemClock,
+      logger: logger.child({ component: 'replication' }),
+      metrics,
+      timeoutMs: Math.max(config.upstream.responseTimeoutMs, 30_000),
+      intervalMs: () => config.rebalance.sweepIntervalMs,
+    });
+    logger.info({ standbys: standbys.join(',') || '(none)' }, 'replication on');
+  }
   // dynamic-sharding's consul_server: register the targets before a Consul source reads them back.
   const registration = new RegistrationControl(logger.child({ component: 'consul' }));
   if (fleet === undefined) await registration.apply(config);
@@ -279,6 +340,8 @@ async function main(argv: readonly string[]): Promise<number> {
     ...(replica === undefined ? {} : { beforeWrites: () => replica.fence.acquire() }),
     timeoutMs: Math.max(config.upstream.responseTimeoutMs, 30_000),
     shards: () => membership.statuses().filter((s) => s.health === 'up').map((s) => s.target),
+    // A deleted group must not come back from its standby.
+    ...(standby === undefined ? {} : { deleteStandby: (key: GroupingKey, path: string) => standby.mirror('DELETE', key, path, null, {}) }),
   };
   const expiry = new ExpirySweeper({
     ...groupDeletes,
@@ -296,11 +359,11 @@ async function main(argv: readonly string[]): Promise<number> {
   await coordinator.idle();
   coordinator.startSweeping();
   expiry.start();
+  repair?.start();
   publishDiscovery();
   if (replica === undefined && routing().ring.members.length === 0) logger.warn({ targets: membership.statuses().map((s) => s.target).join(',') }, 'no pushgateway is healthy yet: pushes get 503 until one is');
 
   // Gateway mode: one index of the whole fleet's store, checked on every push (index/, proxy/gateway-check.ts).
-  let indexSync: IndexSync | undefined;
   if (consistencyCheck === 'gateway') {
     const sync = new IndexSync({
       shards: () => membership.statuses().flatMap((s) => (s.health === 'up' ? [s.target] : [])),
@@ -327,6 +390,7 @@ async function main(argv: readonly string[]): Promise<number> {
     maxBodyBytes: () => config.limits.maxBodyBytes,
     onUnreachable: (t) => void membership.checkNow(t),
     ...(indexSync === undefined ? {} : { gateway: new GatewayCheck(indexSync) }),
+    ...(standby === undefined ? {} : { standby }),
   });
 
   const connectionLimits = new ConnectionLimits(config.limits, metrics);
@@ -413,7 +477,7 @@ async function main(argv: readonly string[]): Promise<number> {
     await registration.stop();
     sourced.stop();
     membership.stop();
-    await fleet?.stop();
+    await Promise.all([fleet?.stop(), standbyFleet?.stop()]);
     return 1;
   }
   try {
@@ -443,6 +507,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const registrationStopped = registration.stop();
     indexSync?.stop();
     expiry.stop();
+    repair?.stop();
     const closed = new Promise<void>((r) => server.close(() => r()));
     const idle = setInterval(() => server.closeIdleConnections(), 100);
     const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
@@ -451,7 +516,7 @@ async function main(argv: readonly string[]): Promise<number> {
     clearTimeout(force);
     await Promise.all([...allPools.map((pools) => pools.close()), registrationStopped, replicaStopped, forward?.close()]);
     await localReplicas?.stop();
-    await fleet?.stop();
+    await Promise.all([fleet?.stop(), standbyFleet?.stop()]);
     logger.info('shardgate stopped');
     resolveExit(0);
   }

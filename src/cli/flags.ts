@@ -32,6 +32,8 @@ export interface Flags {
   readonly dataDir: string;
   readonly pushgatewayBinary: string | undefined;
   readonly pushgatewayArgs: readonly string[];
+  /** `local --standby`: one standby pushgateway per shard, and replication on. */
+  readonly standby: boolean;
   readonly help: boolean;
   readonly version: boolean;
 }
@@ -65,6 +67,7 @@ local only:
   --replicas=N                 shardgate replicas (default 1); above 1, they share one ring
                                through an embedded etcd (needs etcd installed), on the ports
                                after --web.listen-address's
+  --standby                    also start one standby pushgateway per shard (never scraped) and turn replication on
 `;
 
 export function parseFlags(argv: readonly string[]): Flags {
@@ -91,6 +94,7 @@ export function parseFlags(argv: readonly string[]): Flags {
         'data.dir': { type: 'string', default: './data' },
         'pushgateway.binary': { type: 'string' },
         'pushgateway.arg': { type: 'string', multiple: true, default: [] },
+        standby: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
       },
@@ -141,6 +145,7 @@ export function parseFlags(argv: readonly string[]): Flags {
     dataDir: values['data.dir'] ?? './data',
     pushgatewayBinary: values['pushgateway.binary'],
     pushgatewayArgs: Object.freeze([...(values['pushgateway.arg'] ?? [])]),
+    standby: values.standby ?? false,
     help: values.help ?? false,
     version: values.version ?? false,
   } satisfies Flags);

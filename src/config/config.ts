@@ -45,6 +45,12 @@ export interface Config {
   readonly expiry: ExpirySettings | undefined;
   /** Several replicas sharing one ring (replicas/); undefined: this process decides alone. Fixed at start-up. */
   readonly replicas: ReplicasConfig | undefined;
+  /**
+   * Replication (src/replication/): undefined when off (the default). The
+   * standby targets are pushgateways Prometheus does not scrape; never
+   * members, never in discovery.
+   */
+  readonly replication: { readonly standbyTargets: readonly string[] } | undefined;
   /** Human-readable remarks about the file (legacy keys, ignored blocks), logged at load. */
   readonly notices: readonly string[];
 }

@@ -79,6 +79,9 @@ function build(file: ConfigFile, source: string, baseDir: string): Config {
   }
   const expiry = expirySettings(file.expiry, problems);
   const replicas = replicasConfig(file, rb.enabled, up.connectTimeoutMs + up.responseTimeoutMs, baseDir, problems);
+  const replication = replicationSettings(file.replication, targets, problems);
+  // Who writes the standby copies and restores them with several replicas (the leader) is not built yet.
+  if (replicas !== undefined && replication !== undefined) problems.push('replicas and replication: not supported together yet (run replication with one shardgate)');
   if (problems.length > 0) throw new ConfigError(`${source}: ${problems.join('; ')}`);
   return deepFreeze({
     listenAddress: file.listen_address ?? file.http_listen_addr,
@@ -92,9 +95,20 @@ function build(file: ConfigFile, source: string, baseDir: string): Config {
     push,
     expiry,
     replicas,
+    replication,
     consulServer,
     notices,
   });
+}
+
+function replicationSettings(file: ConfigFile['replication'], targets: readonly string[], problems: string[]): Config['replication'] {
+  if (file === undefined || file.enabled !== true) return undefined;
+  const standbyTargets = file.standby_targets ?? [];
+  // `shardgate local --standby` adds its own; a remote fleet must list them.
+  const shared = standbyTargets.filter((t) => targets.includes(t));
+  if (shared.length > 0) problems.push(`replication.standby_targets: ${shared.join(', ')} also listed in targets (a standby must not be scraped)`);
+  if (new Set(standbyTargets).size !== standbyTargets.length) problems.push('replication.standby_targets: duplicate target(s)');
+  return { standbyTargets };
 }
 
 function expirySettings(file: ConfigFile['expiry'], problems: string[]): ExpirySettings | undefined {

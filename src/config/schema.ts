@@ -171,6 +171,13 @@ export const fileSchema = z.strictObject({
         .optional(),
     })
     .optional(),
+  replication: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      // Pushgateways outside the scrape set that hold a second copy of every group.
+      standby_targets: z.array(z.string().min(1)).optional(),
+    })
+    .optional(),
   limits: z
     .strictObject({
       max_body_size: byteSize.optional(),

@@ -61,6 +61,8 @@ export interface DeleteIfUnchangedDeps {
    * so a follower's direct push before the fence is seen.
    */
   readonly beforeWrites?: () => Promise<void>;
+  /** Replication: deletes the group's standby copies too (StandbyWriter.mirror), so it never comes back from one. */
+  readonly deleteStandby?: (key: GroupingKey, path: string) => Promise<void>;
 }
 
 export interface DeleteResult {
@@ -132,7 +134,11 @@ async function deleteEverywhere(deps: DeleteIfUnchangedDeps, target: string, gro
   const id = groupId(group.key);
   const path = upstreamPath(group.key);
   const others = observer.deleteFanOut(target);
-  const fanOut = Promise.allSettled(others.map((o) => (o.reachable ? client.delete(o.shard, path, timeoutMs) : Promise.reject(new Error('unreachable')))));
+  const fanOut = Promise.allSettled([
+    ...others.map((o) => (o.reachable ? client.delete(o.shard, path, timeoutMs) : Promise.reject(new Error('unreachable')))),
+    // Last, so the indexes above still match `others`; a standby that missed it is covered by the writer's tombstone.
+    ...(deps.deleteStandby === undefined ? [] : [deps.deleteStandby(group.key, path)]),
+  ]);
   observer.writeBegins(id, group.key, target);
   let acknowledged = false;
   try {

@@ -24,6 +24,8 @@ export class ShardgateError extends Error {
 
 export const ERROR_STATUS = {
   SHARDGATE_NO_HEALTHY_SHARD: 503,
+  // The owner took the push but no standby did: not acknowledged, the client retries (replication/standby-writer.ts).
+  SHARDGATE_NO_STANDBY: 503,
   SHARDGATE_UPSTREAM_UNREACHABLE: 502,
   SHARDGATE_UPSTREAM_TIMEOUT: 504,
   SHARDGATE_EARLIER_PUSH_IN_DOUBT: 503,

@@ -32,6 +32,7 @@ import { bodyTooLarge, readPushBody, type PushBody } from './push-body.js';
 type ReadBody = Exclude<PushBody, { kind: 'aborted' }>;
 import { FAILURE_STAMP_BODY, type GatewayCheck } from './gateway-check.js';
 import { type Resend } from '../rebalance/in-doubt-writes.js';
+import { type StandbyWriter } from '../replication/standby-writer.js';
 
 export type { PushMethod } from './push-router.js';
 
@@ -51,6 +52,8 @@ export interface PushProxyDeps {
   readonly onUnreachable?: (target: string) => void;
   /** Set in `push.consistency_check: gateway` mode. */
   readonly gateway?: GatewayCheck;
+  /** Set when replication is on: an acknowledged write is mirrored to the group's standby before the client's answer. */
+  readonly standby?: StandbyWriter;
 }
 
 export class PushProxy {
@@ -72,7 +75,8 @@ export class PushProxy {
     }
     const gateway = this.#deps.gateway;
     // The body is read before the group's lock is taken: a slow client never holds up a move.
-    const body = method === 'DELETE' ? undefined : await readPushBody(req, this.#deps.maxBodyBytes(), gateway !== undefined);
+    // Replication sends the body twice (owner, standby): it is read whole, as gateway mode reads it.
+    const body = method === 'DELETE' ? undefined : await readPushBody(req, this.#deps.maxBodyBytes(), gateway !== undefined || this.#deps.standby !== undefined);
     if (body?.kind === 'aborted') {
       // Nothing reaches the pushgateway; the client is gone, so nobody reads an answer.
       this.#deps.metrics.countRequest(method, 'client_aborted', pushTarget(this.#deps.routing(), key) ?? 'none');
@@ -89,6 +93,7 @@ export class PushProxy {
           }
         : undefined;
     if (gateway !== undefined) return this.#handleChecked(req, res, method, key, gateway, body, retry);
+    let unmirrored: ShardgateError | undefined;
     // Answered only once the router is done: with several replicas it may still refuse to confirm the write.
     const answer = await this.#deps.router.route(
       method,
@@ -96,25 +101,41 @@ export class PushProxy {
       async (target, path) => {
         this.#deps.metrics.inFlight.inc();
         try {
-          return await this.#forward(req, res, method, target, path, body);
+          const started = performance.now();
+          const answer = await this.#send(req, method, target, path, body);
+          // A streamed body cut at the limit was rejected upstream; say why.
+          if (body?.kind === 'streamed' && body.exceeded()) throw bodyTooLarge(this.#deps.maxBodyBytes());
+          this.#deps.metrics.observeForward(target, (performance.now() - started) / 1000);
+          unmirrored = await this.#mirror(req, method, key, path, body, answer);
+          this.#deps.metrics.countRequest(method, unmirrored === undefined ? String(answer.statusCode) : '503', target);
+          return answer;
         } finally {
           this.#deps.metrics.inFlight.dec();
         }
       },
       retry,
     );
+    if (unmirrored !== undefined) throw unmirrored;
     writeAnswer(res, answer);
   }
 
-  /** Forwards the push; resolves with the pushgateway's answer, for the client. */
-  async #forward(req: IncomingMessage, res: ServerResponse, method: PushMethod, owner: string, path: string, body: ReadBody | undefined): Promise<Exchange> {
-    const started = performance.now();
-    const answer = await this.#send(req, method, owner, path, body);
-    // A streamed body cut at the limit was rejected upstream; say why.
-    if (body?.kind === 'streamed' && body.exceeded()) throw bodyTooLarge(this.#deps.maxBodyBytes());
-    this.#deps.metrics.observeForward(owner, (performance.now() - started) / 1000);
-    this.#deps.metrics.countRequest(method, String(answer.statusCode), owner);
-    return answer;
+  /**
+   * Replication: still inside the router's send callback (the group's lock
+   * is held), mirrors a write the owner acknowledged to the group's standby.
+   * The error to answer instead when no standby took it; the router still
+   * learns the owner's answer, which is what the owner holds.
+   */
+  async #mirror(req: IncomingMessage, method: PushMethod, key: GroupingKey, path: string, body: ReadBody | undefined, answer: Exchange): Promise<ShardgateError | undefined> {
+    const standby = this.#deps.standby;
+    if (standby === undefined || answer.statusCode < 200 || answer.statusCode >= 300) return undefined;
+    const bytes = body?.kind === 'buffered' ? body.bytes : null;
+    try {
+      await standby.mirror(method, key, path, bytes, forwardedHeaders(req.headers, req.socket.remoteAddress, bytes?.length, body?.decoded));
+      return undefined;
+    } catch (err) {
+      if (err instanceof ShardgateError) return err;
+      throw err;
+    }
   }
 
   /**
@@ -133,9 +154,10 @@ export class PushProxy {
   ): Promise<void> {
     if (body?.kind === 'streamed') throw new Error('gateway check: body was not read whole');
     const push = body?.kind === 'buffered' ? gateway.parse(body.bytes, req.headers['content-type']) : undefined;
+    let unmirrored: ShardgateError | undefined;
+    let shown: Exchange | undefined;
     await gateway.inGroupOrder(key, async () => {
       let rejection: ShardgateError | undefined;
-      let shown: Exchange | undefined;
       await this.#deps.router.route(method, key, async (owner, path) => {
         const started = performance.now();
         this.#deps.metrics.inFlight.inc();
@@ -143,7 +165,8 @@ export class PushProxy {
           if (method === 'DELETE' || push === undefined) {
             const answer = await this.#send(req, method, owner, path, body);
             if (answer.statusCode >= 200 && answer.statusCode < 300) gateway.deleted(key);
-            this.#deps.metrics.countRequest(method, String(answer.statusCode), owner);
+            unmirrored = await this.#mirror(req, method, key, path, body, answer);
+            this.#deps.metrics.countRequest(method, unmirrored === undefined ? String(answer.statusCode) : '503', owner);
             shown = answer;
             return answer;
           }
@@ -164,6 +187,12 @@ export class PushProxy {
           this.#deps.metrics.observeForward(owner, (performance.now() - started) / 1000);
           const ok = answer.statusCode >= 200 && answer.statusCode < 300;
           if (!ok) verdict.undo();
+          // The owner holds the push either way, so the index keeps it even when no standby took it.
+          unmirrored = await this.#mirror(req, method, key, path, body, answer);
+          if (unmirrored !== undefined) {
+            this.#deps.metrics.countRequest(method, '503', owner);
+            return answer;
+          }
           // A checked pushgateway answers an accepted push 200 with an empty body.
           shown = ok ? { ...answer, statusCode: 200, body: Buffer.alloc(0), contentType: undefined } : answer;
           this.#deps.metrics.countRequest(method, String(shown.statusCode), owner);
@@ -172,16 +201,15 @@ export class PushProxy {
           this.#deps.metrics.inFlight.dec();
         }
       }, retry);
-      if (rejection === undefined) {
-        if (shown !== undefined) writeAnswer(res, shown);
-        return;
-      }
+      if (rejection === undefined) return;
       // The failure stamp is a write of its own (a POST that may create the
       // group), routed like one so the rebalancer knows the group is there.
       // Best effort: the client's answer does not depend on it.
       await this.#deps.router.route('POST', key, (owner, path) => this.#stampFailure(owner, path)).catch(() => undefined);
       throw rejection;
     });
+    if (unmirrored !== undefined) throw unmirrored;
+    if (shown !== undefined) writeAnswer(res, shown);
   }
 
   /** See FAILURE_STAMP_BODY. */

@@ -57,6 +57,12 @@ export interface CoordinatorDeps {
    * Without it, one process decides alone, as it always did.
    */
   readonly fence?: CoordinatorFence;
+  /**
+   * Replication hook (src/replication/): `member` left the ring without its
+   * groups having been read (CopyLedger.lose); called once the routing
+   * sends them to their new owners. Must not block: it queues the restore.
+   */
+  readonly onMemberLost?: (member: string, ringBefore: Ring) => void;
 }
 
 /** The replicas' write fence, as the coordinator uses it (replicas/write-fence.ts implements it). */
@@ -141,8 +147,12 @@ export class Coordinator {
               routing: () => this.#routing,
               publish: (ring, overrides, read) => {
                 // A member that leaves without having been read leaves its groups behind, like a failed one.
-                for (const m of this.#ring.members) if (!ring.members.includes(m) && !read.has(m)) this.#ledger.lose(m, this.#ring);
+                const before = this.#ring;
+                const lost = before.members.filter((m) => !ring.members.includes(m) && !read.has(m));
+                for (const m of lost) this.#ledger.lose(m, before);
                 this.#publish(ring, new Map(overrides));
+                // Replication: after the publish, so a restore finds the groups' new owners in the routing.
+                for (const m of lost) deps.onMemberLost?.(m, before);
               },
               settle: (id) => this.#settle(id),
               wanted: () => this.#wanted(),
@@ -448,7 +458,11 @@ export class Coordinator {
     if (fence !== undefined && !fence.leading()) return;
     const wanted = this.#wanted();
     if (!this.#rebalancer) {
+      // Replication without the rebalancer: a member that left and cannot be read still has its groups restored.
+      const before = this.#ring;
+      const readable = new Set(this.#readable());
       this.#publish(buildRing(wanted), new Map());
+      for (const m of before.members) if (!wanted.includes(m) && !readable.has(m)) this.#deps.onMemberLost?.(m, before);
       return;
     }
     // A member that left and cannot be read leaves the routing now (its pushes would fail);
@@ -470,10 +484,13 @@ export class Coordinator {
     if (dead.length > 0 || stranded.length > 0) {
       // A member a reload removed is forgotten (setTargets), not lost: its copies are out of reach for good.
       const configured = new Set(this.#deps.membership.statuses().map((st) => st.target));
-      for (const m of dead) if (configured.has(m)) this.#ledger.lose(m, this.#ring);
+      const before = this.#ring;
+      for (const m of dead) if (configured.has(m)) this.#ledger.lose(m, before);
       for (const [id, holder] of stranded) this.#ledger.loseGroup(id, holder);
       const overrides = new Map([...this.#overrides].filter(([, holder]) => readable.has(holder)));
-      this.#publish(buildRing(this.#ring.members.filter((m) => !dead.includes(m))), overrides);
+      this.#publish(buildRing(before.members.filter((m) => !dead.includes(m))), overrides);
+      // Replication: the dead members' groups come back from the standbys onto the owners just published.
+      for (const m of dead) this.#deps.onMemberLost?.(m, before);
     }
     this.#rebalancer.request(trigger);
   }

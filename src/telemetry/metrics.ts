@@ -223,6 +223,35 @@ export class Metrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+  readonly standbyWrites = new Counter({
+    name: 'shardgate_replication_standby_writes_total',
+    help: 'Pushes (PUT/POST/DELETE) mirrored to a standby pushgateway, by result: ok (first standby in rendezvous order), fallback (a later one), failed (none took it: the client got 503).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly standbyFailures = new Counter({
+    name: 'shardgate_replication_standby_failures_total',
+    help: 'Writes to one standby that failed (unreachable, timeout or non-2xx), by standby.',
+    labelNames: ['standby'] as const,
+    registers: [this.registry],
+  });
+  readonly standbyRepaired = new Counter({
+    name: 'shardgate_replication_standby_repairs_total',
+    help: 'Standby copies rewritten by the standby sweep because the group\'s first standby did not hold its shard\'s copy (missed writes while down, new standby target).',
+    registers: [this.registry],
+  });
+  readonly groupsRestored = new Counter({
+    name: 'shardgate_replication_groups_restored_total',
+    help: 'Groups of a dead shard handled by a restore from the standbys, by result: restored, skipped (a client wrote it since the standbys were read), failed.',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly restoreDuration = new Histogram({
+    name: 'shardgate_replication_restore_duration_seconds',
+    help: 'Duration of one restore (read every standby, put back the dead shard\'s groups on their new owners).',
+    buckets: [0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
   readonly buildInfo = new Gauge({
     name: 'shardgate_build_info',
     help: 'A metric with a constant 1 value labelled by version and Node.js version.',

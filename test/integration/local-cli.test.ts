@@ -4,23 +4,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startShardgate } from '../support/shardgate.js';
 import { waitFor } from '../support/wait-for.js';
 import { freePort, isPortFree } from '../../src/local/free-port.js';
-
-/** PIDs of processes whose command line mentions `needle` (Linux /proc). */
-async function pidsMentioning(needle: string): Promise<number[]> {
-  const out: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(needle) && cmdline.includes('pushgateway')) out.push(Number(entry));
-  }
-  return out.sort();
-}
+import { pidsMentioning } from '../support/process-state.js';
 
 async function shardsUp(url: string): Promise<number> {
   const body = (await (await fetch(`${url}/api/v1/shards`)).json()) as { data: Array<{ health: string; in_ring: boolean }> };
