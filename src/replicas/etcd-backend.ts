@@ -146,7 +146,10 @@ export class EtcdBackend implements CoordinationBackend {
     const lease = this.#lease;
     this.#lease = undefined;
     // Revoking deletes the replica key (and the leader key, if held) at once, instead of after the TTL.
-    if (lease !== undefined) await this.#call('/v3/lease/revoke', { ID: lease });
+    // A lease that already expired is as good as revoked (etcd answers 404 "requested lease not found").
+    if (lease !== undefined) await this.#call('/v3/lease/revoke', { ID: lease }).catch((err: unknown) => {
+      if (!(err instanceof CoordinationError && err.message.includes('lease not found'))) throw err;
+    });
   }
 
   #key(name: string): string {

@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { runSeed } from './simulation.js';
 
-const SEEDS = 400;
+const SEEDS = 200;
 const file = new URL('../../../test/simulation/open-replica-seeds.json', import.meta.url);
 const open = new Set((JSON.parse(readFileSync(file, 'utf8')) as { seeds: Array<{ seed: number }> }).seeds.map((s) => s.seed));
 const replicas = { count: 3, coordinated: true } as const;
