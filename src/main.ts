@@ -445,7 +445,18 @@ async function main(argv: readonly string[]): Promise<number> {
       quit: () => void shutdown('quit'),
       shards: () => coordinator.shards(),
       source: sourced,
-      drain: coordinator.rebalancing ? (t, on) => coordinator.drain(t, on) : undefined,
+      drain: coordinator.rebalancing
+        ? async (t, on) => {
+            const state = coordinator.drain(t, on);
+            // Several replicas: answered once the drain is stored, so it outlives this leader.
+            if (replica !== undefined && state !== undefined) {
+              await replica.fence.flush().catch((err: unknown) => {
+                throw new ShardgateError('SHARDGATE_NO_LEADER', `the drain started on this leader but could not be stored in the coordination store (${errorMessage(err)}); it may not survive a change of leader: retry`);
+              });
+            }
+            return state;
+          }
+        : undefined,
       shuttingDown: () => shuttingDown,
       afterWipe: () => indexSync?.wiped(),
       groups: {

@@ -170,12 +170,12 @@ function quit(ctx: HttpContext, res: ServerResponse): void {
   ctx.quit();
 }
 
-function drain(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, method: string, query: string): void {
+async function drain(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, method: string, query: string): Promise<void> {
   requireAdmin(ctx, req);
   const target = new URLSearchParams(query).get('target');
   if (!target) throw new ShardgateError('SHARDGATE_BAD_REQUEST', 'missing ?target=host:port');
   if (!ctx.drain) throw new ShardgateError('SHARDGATE_NOT_FOUND', 'drain needs the rebalancer, which is disabled');
-  const state = ctx.drain(target, method === 'POST');
+  const state: unknown = await ctx.drain(target, method === 'POST');
   if (state === undefined) throw new ShardgateError('SHARDGATE_UNKNOWN_TARGET', `unknown target ${target}`);
   sendJson(res, 202, { status: 'success', data: state });
 }
