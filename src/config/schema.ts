@@ -31,6 +31,17 @@ const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}
 
 const listenAddress = z.string().regex(/^(\[[0-9a-fA-F:.]*\]|[A-Za-z0-9_.-]*):\d{1,5}$/, 'must be [host]:port');
 
+/** How a block reaches a Kubernetes API server (membership.kubernetes, replicas.kubernetes): in-cluster by default. */
+const kubernetesApiKeys = {
+  namespace: z.string().min(1).optional(),
+  api_server: z.string().regex(/^https?:\/\//, 'must be an http:// or https:// URL').optional(),
+  bearer_token: z.string().min(1).optional(),
+  token_file: z.string().min(1).optional(),
+  ca_file: z.string().min(1).optional(),
+  insecure_skip_verify: z.boolean().optional(),
+  kubeconfig_file: z.string().min(1).optional(),
+};
+
 export const fileSchema = z.strictObject({
   // shardgate's own keys
   listen_address: listenAddress.optional(),
@@ -112,14 +123,8 @@ export const fileSchema = z.strictObject({
       kubernetes: z
         .strictObject({
           service: z.string().min(1),
-          namespace: z.string().min(1).optional(),
           port_name: z.string().min(1).optional(),
-          api_server: z.string().regex(/^https?:\/\//, 'must be an http:// or https:// URL').optional(),
-          bearer_token: z.string().min(1).optional(),
-          token_file: z.string().min(1).optional(),
-          ca_file: z.string().min(1).optional(),
-          insecure_skip_verify: z.boolean().optional(),
-          kubeconfig_file: z.string().min(1).optional(),
+          ...kubernetesApiKeys,
         })
         .optional(),
       // Guard rules that apply to every dynamic source (see README, "Membership sources").
@@ -160,13 +165,7 @@ export const fileSchema = z.strictObject({
       kubernetes: z
         .strictObject({
           lease_name: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a Kubernetes object name').max(200).optional(),
-          namespace: z.string().min(1).optional(),
-          api_server: z.string().regex(/^https?:\/\//, 'must be an http:// or https:// URL').optional(),
-          bearer_token: z.string().min(1).optional(),
-          token_file: z.string().min(1).optional(),
-          ca_file: z.string().min(1).optional(),
-          insecure_skip_verify: z.boolean().optional(),
-          kubeconfig_file: z.string().min(1).optional(),
+          ...kubernetesApiKeys,
         })
         .optional(),
     })
